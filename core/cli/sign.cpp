@@ -1,0 +1,125 @@
+// signet sign: prepends DKIM-Signature header fields to a message.
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+
+#include "cli.h"
+#include "signet/signer.h"
+
+namespace signet::cli {
+namespace {
+
+std::vector<std::string> splitList(std::string_view text) {
+  std::vector<std::string> out;
+  for (auto& part : splitColonList(text))
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+SigningAlgorithm defaultAlgorithm(KeyType type) {
+  return type == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256 : SigningAlgorithm::rsa_sha256;
+}
+
+// Several keys sign in one pass: --selector, --key and --algorithm may each
+// be given once per key (or once for all); --domain once or once per key.
+std::expected<std::vector<SignatureSpec>, Failure> buildSpecs(const std::vector<Argument>& args) {
+  std::vector<std::string> domains, selectors, keys, algorithms;
+  SignatureSpec common;
+  for (const auto& arg : args) {
+    if (arg.name == "domain") domains.push_back(arg.value);
+    else if (arg.name == "selector") selectors.push_back(arg.value);
+    else if (arg.name == "key") keys.push_back(arg.value);
+    else if (arg.name == "algorithm") algorithms.push_back(arg.value);
+    else if (arg.name == "canonicalization") {
+      auto c = parseCanonicalization(arg.value);
+      if (!c) return std::unexpected(Failure{kExitUsage, "--canonicalization: expected simple|relaxed[/simple|relaxed]"});
+      common.canonicalization = *c;
+    } else if (arg.name == "headers") {
+      common.headers = splitList(arg.value);
+      if (common.headers.empty()) return std::unexpected(Failure{kExitUsage, "--headers: empty list"});
+    } else if (arg.name == "oversign") {
+      common.oversign = splitList(arg.value);
+    } else if (arg.name == "no-oversign") {
+      common.oversign.clear();
+    } else if (arg.name == "identity") {
+      common.identity = arg.value;
+    } else if (arg.name == "expire") {
+      std::uint64_t seconds = 0;
+      auto [p, ec] = std::from_chars(arg.value.data(), arg.value.data() + arg.value.size(), seconds);
+      if (ec != std::errc() || p != arg.value.data() + arg.value.size() || seconds == 0)
+        return std::unexpected(Failure{kExitUsage, "--expire takes a positive number of seconds"});
+      common.expire_after = seconds;
+    } else if (arg.name == "body-length") {
+      common.body_length = true;
+    } else if (arg.name == "no-timestamp") {
+      common.timestamp = false;
+    }
+  }
+  if (keys.empty()) return std::unexpected(Failure{kExitUsage, "sign needs --key FILE"});
+  if (domains.empty()) return std::unexpected(Failure{kExitUsage, "sign needs --domain D"});
+  if (selectors.empty()) return std::unexpected(Failure{kExitUsage, "sign needs --selector S"});
+  auto pick = [&](const std::vector<std::string>& list, std::size_t i, const char* what)
+      -> std::expected<std::string, Failure> {
+    if (list.size() == 1) return list[0];
+    if (list.size() == keys.size()) return list[i];
+    return std::unexpected(Failure{kExitUsage, std::string("give --") + what + " once, or once per --key"});
+  };
+  std::vector<SignatureSpec> specs;
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    SignatureSpec spec = common;
+    auto domain = pick(domains, i, "domain");
+    if (!domain) return std::unexpected(domain.error());
+    auto selector = pick(selectors, i, "selector");
+    if (!selector) return std::unexpected(selector.error());
+    spec.domain = *domain;
+    spec.selector = *selector;
+    auto key = PrivateKey::load(keys[i]);
+    if (!key) {
+      const bool missing = key.error().message.starts_with("cannot open");
+      return std::unexpected(Failure{missing ? kExitNoInput : kExitData, key.error().message});
+    }
+    spec.key = *key;
+    spec.algorithm = defaultAlgorithm(spec.key->type());
+    if (!algorithms.empty()) {
+      auto name = pick(algorithms, i, "algorithm");
+      if (!name) return std::unexpected(name.error());
+      auto algorithm = parseSigningAlgorithm(*name);
+      if (!algorithm) return std::unexpected(Failure{kExitUsage, "unknown algorithm " + *name});
+      spec.algorithm = *algorithm;
+    }
+    if (auto ok = validate(spec); !ok) return std::unexpected(Failure{kExitUsage, ok.error().message});
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+}  // namespace
+
+int runSign(int argc, char** argv) {
+  auto args = parseArguments(argc, argv, 2,
+                             {"domain", "selector", "key", "algorithm", "canonicalization", "headers",
+                              "oversign", "identity", "expire"},
+                             {"body-length", "no-oversign", "no-timestamp"});
+  if (!args) return report(args.error());
+  auto specs = buildSpecs(*args);
+  if (!specs) return report(specs.error());
+
+  MessageSigner signer(std::move(*specs));
+  MessageReader reader([&](HeaderField&& f) { signer.addHeader(std::move(f)); },
+                       [&] { signer.endOfHeaders(); },
+                       [&](std::span<const char> body) { signer.addBody(body); });
+  SpooledInput input;
+  if (auto r = input.readAll(stdin, reader); !r) return report(r.error());
+  const std::string line_end = reader.sawLfLineEnds() ? "\n" : "\r\n";
+  auto fields = signer.finish(line_end);
+  if (!fields) return report(Failure{kExitSoftware, fields.error().message});
+  for (const auto& field : *fields) {
+    std::fwrite(field.data(), 1, field.size(), stdout);
+    std::fwrite(line_end.data(), 1, line_end.size(), stdout);
+  }
+  if (auto r = input.writeTo(stdout); !r) return report(r.error());
+  if (std::fflush(stdout) != 0) return report(Failure{kExitIo, "writing the message failed"});
+  return kExitOk;
+}
+
+}  // namespace signet::cli

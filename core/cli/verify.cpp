@@ -1,0 +1,111 @@
+// signet verify: checks every signature of a message and prints one
+// Authentication-Results header field, or one JSON object per signature.
+#include <unistd.h>
+
+#include <charconv>
+#include <cstdio>
+#include <iostream>
+
+#include "cli.h"
+#include "signet/auth_results.h"
+#include "signet/verifier.h"
+
+namespace signet::cli {
+namespace {
+
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+std::string toJson(const SignatureResult& r) {
+  std::string out = "{\"method\":" + jsonString(r.method) + ",\"result\":" + jsonString(toString(r.verdict)) +
+                    ",\"domain\":" + jsonString(r.domain) + ",\"selector\":" + jsonString(r.selector) +
+                    ",\"algorithm\":" + jsonString(r.algorithm) + ",\"bits\":" + std::to_string(r.key_bits) +
+                    ",\"reason\":" + jsonString(describe(r)) + ",\"identity\":" + jsonString(r.identity) +
+                    ",\"secure\":" + (r.dnssec_secure ? "true" : "false") +
+                    ",\"testing\":" + (r.testing ? "true" : "false") +
+                    ",\"header_b\":" + jsonString(r.signature_prefix);
+  if (r.signed_body_length) out += ",\"signed_body_length\":" + std::to_string(*r.signed_body_length);
+  return out + "}";
+}
+
+int exitCodeFor(const std::vector<SignatureResult>& results) {
+  if (results.empty()) return kExitFail;
+  bool temporary = false;
+  for (const auto& r : results) {
+    if (r.verdict == Verdict::temperror) temporary = true;
+    else if (r.verdict != Verdict::pass) return kExitFail;
+  }
+  return temporary ? kExitTemporary : kExitOk;
+}
+
+std::expected<int, Failure> parseCount(const Argument& arg, int low, int high) {
+  int value = 0;
+  auto [p, ec] = std::from_chars(arg.value.data(), arg.value.data() + arg.value.size(), value);
+  if (ec != std::errc() || p != arg.value.data() + arg.value.size() || value < low || value > high)
+    return std::unexpected(Failure{kExitUsage, "--" + arg.name + " takes a number from " + std::to_string(low) +
+                                                   " to " + std::to_string(high)});
+  return value;
+}
+
+}  // namespace
+
+int runVerify(int argc, char** argv) {
+  auto args = parseArguments(argc, argv, 2,
+                             {"resolver-conf", "nameserver", "trust-anchor", "timeout", "authserv-id",
+                              "minimum-key-bits", "max-signatures"},
+                             {"json", "strict-sha1"});
+  if (!args) return report(args.error());
+  ResolverSettings dns;
+  VerifierOptions options;
+  bool json = false;
+  std::string authserv_id = hostName();
+  for (const auto& arg : *args) {
+    auto taken = dns.take(arg);
+    if (!taken) return report(taken.error());
+    if (*taken) continue;
+    if (arg.name == "json") json = true;
+    else if (arg.name == "strict-sha1") options.strict_rsa_sha1 = true;
+    else if (arg.name == "authserv-id") authserv_id = arg.value;
+    else if (arg.name == "minimum-key-bits") {
+      auto n = parseCount(arg, 512, 16384);
+      if (!n) return report(n.error());
+      options.minimum_rsa_bits = *n;
+    } else if (arg.name == "max-signatures") {
+      auto n = parseCount(arg, 1, 1000);
+      if (!n) return report(n.error());
+      options.max_signatures = static_cast<std::size_t>(*n);
+    }
+  }
+  auto resolver = dns.build();
+  if (!resolver) return report(resolver.error());
+  options.resolver = resolver->get();
+
+  MessageVerifier verifier(options);
+  MessageReader reader([&](HeaderField&& f) { verifier.addHeader(std::move(f)); },
+                       [&] { verifier.endOfHeaders(); },
+                       [&](std::span<const char> body) { verifier.addBody(body); });
+  SpooledInput input;
+  if (auto r = input.readAll(stdin, reader); !r) return report(r.error());
+  const std::vector<SignatureResult> results = verifier.finish();
+  const std::string line_end = reader.sawLfLineEnds() ? "\n" : "\r\n";
+  if (json) {
+    for (const auto& r : results) std::cout << toJson(r) << "\n";
+    if (results.empty()) {
+      SignatureResult none;
+      none.reason = "message not signed";
+      std::cout << toJson(none) << "\n";
+    }
+  } else {
+    std::cout << renderAuthenticationResults(authserv_id, results, line_end) << line_end;
+  }
+  if (verifier.signaturesIgnored() > 0)
+    std::cerr << "signet: " << verifier.signaturesIgnored() << " signature(s) beyond --max-signatures "
+              << options.max_signatures << " not checked\n";
+  std::cout.flush();
+  return exitCodeFor(results);
+}
+
+}  // namespace signet::cli
