@@ -89,13 +89,47 @@ std::string renderResinfo(const SignatureResult& r) {
   return out;
 }
 
+// Appends one resinfo on lines of its own, folded at spaces outside quoted
+// strings so that lines stay near 78 characters.
+void appendFolded(std::string& out, std::string_view resinfo, std::string_view line_end) {
+  constexpr std::size_t kWidth = 78;
+  out.append(line_end).append("\t");
+  std::size_t column = 8;
+  bool quoted = false;
+  std::size_t word_start = 0;
+  for (std::size_t i = 0; i <= resinfo.size(); ++i) {
+    if (i < resinfo.size()) {
+      if (resinfo[i] == '"' && (i == 0 || resinfo[i - 1] != '\\')) quoted = !quoted;
+      if (resinfo[i] != ' ' || quoted) continue;
+    }
+    std::string_view word = resinfo.substr(word_start, i - word_start);
+    if (word_start > 0) {
+      if (column + 1 + word.size() > kWidth) {
+        out.append(line_end).append("\t");
+        column = 8;
+      } else {
+        out.push_back(' ');
+        ++column;
+      }
+    }
+    out.append(word);
+    column += word.size();
+    word_start = i + 1;
+  }
+}
+
 std::string renderAuthenticationResults(std::string_view authserv_id,
                                         std::span<const SignatureResult> results,
                                         std::string_view line_end) {
-  std::string out = "Authentication-Results: " + pvalue(authserv_id);
-  const std::string fold = std::string(";") + std::string(line_end) + "\t";
-  if (results.empty()) return out + fold + "dkim=none";
-  for (const auto& r : results) out += fold + renderResinfo(r);
+  std::string out = "Authentication-Results: " + pvalue(authserv_id) + ";";
+  if (results.empty()) {
+    appendFolded(out, "dkim=none", line_end);
+    return out;
+  }
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    appendFolded(out, renderResinfo(results[i]), line_end);
+    if (i + 1 < results.size()) out.push_back(';');
+  }
   return out;
 }
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs, with apt, everything Signet needs to build, test and run on
+# Debian 12. Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git
+  libssl-dev libunbound-dev libmilter-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev
+  # peers for the interoperability tests, and DNS data for tests and the demo
+  python3 python3-dkim opendkim opendkim-tools miltertest
+  libmail-dkim-perl unbound openssl ca-certificates
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+    missing+=("$p")
+  fi
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "signet: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get update -q
+  # No service of these packages is started here: the tests start their own.
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
