@@ -25,6 +25,7 @@ SigningAlgorithm defaultAlgorithm(KeyType type) {
 std::expected<std::vector<SignatureSpec>, Failure> buildSpecs(const std::vector<Argument>& args) {
   std::vector<std::string> domains, selectors, keys, algorithms;
   SignatureSpec common;
+  bool oversign_given = false;
   for (const auto& arg : args) {
     if (arg.name == "domain") domains.push_back(arg.value);
     else if (arg.name == "selector") selectors.push_back(arg.value);
@@ -39,8 +40,10 @@ std::expected<std::vector<SignatureSpec>, Failure> buildSpecs(const std::vector<
       if (common.headers.empty()) return std::unexpected(Failure{kExitUsage, "--headers: empty list"});
     } else if (arg.name == "oversign") {
       common.oversign = splitList(arg.value);
+      oversign_given = true;
     } else if (arg.name == "no-oversign") {
       common.oversign.clear();
+      oversign_given = true;
     } else if (arg.name == "identity") {
       common.identity = arg.value;
     } else if (arg.name == "expire") {
@@ -55,6 +58,8 @@ std::expected<std::vector<SignatureSpec>, Failure> buildSpecs(const std::vector<
       common.timestamp = false;
     }
   }
+  // An explicit --headers list is signed as given, unless --oversign says more.
+  if (!common.headers.empty() && !oversign_given) common.oversign.clear();
   if (keys.empty()) return std::unexpected(Failure{kExitUsage, "sign needs --key FILE"});
   if (domains.empty()) return std::unexpected(Failure{kExitUsage, "sign needs --domain D"});
   if (selectors.empty()) return std::unexpected(Failure{kExitUsage, "sign needs --selector S"});

@@ -6,7 +6,8 @@ under test verifies, then the other way round. The implementation under test
 what should pass and must not pass what should not.
 """
 
-from dataclasses import dataclass, field, replace
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import messages
@@ -36,10 +37,9 @@ class Case:
     expect: Expect = PASS
     mutate: Callable[[bytes], bytes] | None = None   # applied to the signed message
     needs: frozenset[str] = frozenset()              # signer capabilities the case needs
-    check_signed: Callable[[bytes], str | None] | None = None
+    needs_both: frozenset[str] = frozenset()         # capabilities signer and verifier need
     expiry: bool = False                             # needs x= in the past when verified
     ar_output: bool = False                          # verify signet's default (A-R) output
-    params: dict = field(default_factory=dict)
 
 
 def _replace_once(old: bytes, new: bytes) -> Callable[[bytes], bytes]:
@@ -59,21 +59,33 @@ def _add_from(data: bytes) -> bytes:
     return b"From: Mallory <mallory@example.org>" + eol + data
 
 
-def _expiry_tags(expire: int) -> Callable[[bytes], str | None]:
-    def check(data: bytes) -> str | None:
-        sigs = messages.signature_headers(data)
-        tags = messages.tag_list(sigs[0]) if sigs else {}
+def check_new_signature(before: bytes, after: bytes, o: SignOpts) -> str | None:
+    """The signature just added says what the signer was asked for (a=, c=, d=, s=, l=, i=, h=, x=)."""
+    old, new = messages.signature_headers(before), messages.signature_headers(after)
+    if len(new) != len(old) + 1:
+        return f"{len(new) - len(old)} signatures added, expected 1"
+    tags = messages.tag_list(new[0])  # signers prepend: the new one is on top
+    c = tags.get("c", "simple")
+    c = c if "/" in c else c + "/simple"
+    want = {"v": "1", "a": o.algorithm, "c": o.canon, "d": "example.com", "s": o.key.selector}
+    got = {**tags, "c": c}
+    wrong = [f"{k}={got.get(k)!r} (asked for {w!r})" for k, w in want.items() if got.get(k) != w]
+    if o.body_length != ("l" in tags):
+        wrong.append(f"l= {'missing' if o.body_length else 'present'}")
+    if o.identity and tags.get("i") != o.identity:
+        wrong.append(f"i={tags.get('i')!r} (asked for {o.identity!r})")
+    if o.headers:
+        # Every name asked for, as often as asked; extra entries only as oversigning of those names.
+        signed = Counter(h.strip().lower() for h in tags.get("h", "").split(":"))
+        asked = Counter(o.headers)
+        if signed - asked and not set(signed - asked) <= set(asked) or asked - signed:
+            wrong.append(f"h={tags.get('h')!r} (asked for {':'.join(o.headers)!r})")
+    if o.expire is not None:
         if "x" not in tags or "t" not in tags:
-            return f"signature has no x= or t=: {tags}"
-        if int(tags["x"]) - int(tags["t"]) != expire:
-            return f"x= - t= is {int(tags['x']) - int(tags['t'])}, expected {expire}"
-        return None
-    return check
-
-
-def _has_l(data: bytes) -> str | None:
-    tags = messages.tag_list(messages.signature_headers(data)[0])
-    return None if "l" in tags else f"no l= in the signature: {sorted(tags)}"
+            wrong.append("no x= or t=")
+        elif int(tags["x"]) - int(tags["t"]) != o.expire:
+            wrong.append(f"x= - t= is {int(tags['x']) - int(tags['t'])} (asked for {o.expire})")
+    return "signature tags: " + ", ".join(wrong) if wrong else None
 
 
 def build(keys: dict[str, Key]) -> list[Case]:
@@ -85,10 +97,17 @@ def build(keys: dict[str, Key]) -> list[Case]:
         for canon in CANONICALIZATIONS:
             for body_length in (False, True):
                 for msg in messages.shapes():
+                    signer_needs = frozenset()
+                    if alg == "ed25519-sha256" and canon.startswith("simple/"):
+                        # OpenDKIM 2.11 hashes "...; b=" on one line, then folds b= onto the next
+                        # when it inserts the field: its Ed25519 signatures with simple header
+                        # canonicalization never verify (dkimpy rejects them as well).
+                        signer_needs = frozenset({"ed25519-simple-headers"})
                     table.append(Case(
                         f"{alg} {canon} {'l=' if body_length else 'no-l'} {msg.name}", msg,
                         [SignOpts(key, alg, canon, body_length)],
-                        check_signed=_has_l if body_length else None))
+                        needs=signer_needs,
+                        needs_both=frozenset({"exact-header-bytes"}) if msg.exact_headers else frozenset()))
 
     plain, plain_lf = messages.plain(), messages.plain(b"\n")
     rr = SignOpts(rsa, "rsa-sha256", "relaxed/relaxed")
@@ -110,8 +129,7 @@ def build(keys: dict[str, Key]) -> list[Case]:
         Case("identity i=@sub.example.com", plain, [replace(rr, identity="@sub.example.com")],
              needs=frozenset({"identity"})),
         Case("l= then body appended after signing", plain, [replace(rr, body_length=True)],
-             mutate=_append_body, expect=Expect(frozenset({"pass", "policy"}), True),
-             check_signed=_has_l),
+             mutate=_append_body, expect=Expect(frozenset({"pass", "policy"}), True)),
         Case("two signatures rsa-sha256 + ed25519-sha256", plain, [rr, er],
              expect=Expect(frozenset({"pass"}), True, signatures=2)),
         Case("Authentication-Results output", plain, [rr], ar_output=True),
@@ -125,7 +143,7 @@ def build(keys: dict[str, Key]) -> list[Case]:
     body_old, body_new = b"This is a test message.", b"This is a test massage."
     subj_old, subj_new = b"Subject: Interop test", b"Subject: Interop text"
     fail = Expect(frozenset({"fail"}), False)
-    for alg_opts in (rr, replace(er, canon="simple/simple")):
+    for alg_opts in (rr, replace(er, canon="relaxed/simple")):
         a = alg_opts.algorithm
         table += [
             Case(f"NEG {a} {alg_opts.canon} tampered body", plain, [alg_opts],
@@ -144,8 +162,9 @@ def build(keys: dict[str, Key]) -> list[Case]:
         Case("NEG no key record (NXDOMAIN)", plain, [replace(rr, key=keys["missing"])],
              expect=Expect(frozenset({"permerror"}), False)),
         Case("NEG rsa-512 key (RFC 8301 minimum 1024)", plain, [replace(rr, key=keys["rsa512"])],
-             expect=Expect(frozenset({"permerror"}), False, refuse_ok=True)),
+             expect=Expect(frozenset({"permerror"}), False, refuse_ok=True),
+             needs=frozenset({"sign-short-rsa"})),
         Case("NEG expired x=", plain, [replace(rr, expire=1)], expiry=True,
-             expect=Expect(NOT_PASS, False), check_signed=_expiry_tags(1)),
+             expect=Expect(NOT_PASS, False)),
     ]
     return table

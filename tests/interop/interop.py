@@ -34,7 +34,7 @@ import keys as keymod  # noqa: E402
 from peers import CaseError, Dkimpy, OpenDKIM, Signet, SignRefused, Verdict  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-EXPIRY_SETTLE = 3.0         # seconds between signing with x = t + 1 and verifying
+EXPIRY_SETTLE = 4.0         # seconds between signing with x = t + 1 and verifying (OpenDKIM: ClockDrift 1)
 DKIMPY_EXPIRY_SLOP = 36000  # dkimpy accepts x= up to 10 hours late; verify as if later than that
 
 
@@ -54,7 +54,8 @@ class Run:
         c = self.case
         if c.ar_output and not isinstance(self.verifier, Signet):
             return False
-        return c.needs <= self.signer.supports
+        return (c.needs <= self.signer.supports and c.needs_both <= self.signer.supports
+                and c.needs_both <= self.verifier.supports)
 
     def prepare(self) -> None:
         """Signs (and mutates); decides how verification must wait for an expiry."""
@@ -67,22 +68,22 @@ class Run:
             else:
                 self.settle = EXPIRY_SETTLE
         data = self.case.message.data
-        try:
-            for o in opts:
-                data = self.signer.sign(data, o)
-        except SignRefused as e:
-            if self.case.expect.refuse_ok and self.signer.under_test:
-                self.outcome = (True, f"signer declined, as allowed: {e}")
-            else:
-                self.outcome = (False, str(e))
-            return
-        self.signed_at = time.monotonic()
-        if self.case.check_signed:
-            problem = self.case.check_signed(data)
+        for o in opts:
+            try:
+                signed = self.signer.sign(data, o)
+            except SignRefused as e:
+                if self.case.expect.refuse_ok and self.signer.under_test:
+                    self.outcome = (True, f"signer declined, as allowed: {e}")
+                else:
+                    self.outcome = (False, str(e))
+                return
+            problem = case_table.check_new_signature(data, signed, o)
+            data = signed
             if problem:
                 self.signed = data
-                self.outcome = (False, f"signed message: {problem}")
+                self.outcome = (False, f"{self.signer.name} sign: {problem}")
                 return
+        self.signed_at = time.monotonic()
         self.signed = self.case.mutate(data) if self.case.mutate else data
 
     def finish(self) -> None:
@@ -127,12 +128,16 @@ class Run:
         return True, said
 
     def _check_pass_fields(self, verdicts: list[Verdict]) -> str | None:
-        """signet's JSON names the right domain, selector, algorithm and key size."""
+        """signet's JSON names the right domain, selector, algorithm and key size, once per signature."""
         if not isinstance(self.verifier, Signet):
             return None
-        for v, o in zip(verdicts, self.case.sign):
-            want = {"method": "dkim", "domain": keymod.DOMAIN, "selector": o.key.selector,
-                    "algorithm": o.algorithm}
+        for o in self.case.sign:
+            mine = [v for v in verdicts if v.info.get("selector") == o.key.selector]
+            if len(mine) != 1:
+                return f"{len(mine)} JSON objects with selector={o.key.selector!r}, expected 1: " \
+                       f"{[v.info for v in verdicts]}"
+            v = mine[0]
+            want = {"method": "dkim", "domain": keymod.DOMAIN, "algorithm": o.algorithm}
             for k, w in want.items():
                 if v.info.get(k) != w:
                     return f"JSON {k}={v.info.get(k)!r}, expected {w!r}: {v.info}"
@@ -178,12 +183,16 @@ def make_keys(workdir: str, signet: Signet | None) -> tuple[dict[str, keymod.Key
     return k, setup_results
 
 
+class SetupError(Exception):
+    """The harness cannot run at all (a peer is not installed, a key cannot be made)."""
+
+
 def make_peer(name: str, workdir: str, conf: str, keylist: list[keymod.Key]):
     if name == "dkimpy":
         return Dkimpy(keylist)
     for tool in ("/usr/sbin/opendkim", "/usr/bin/miltertest"):
         if not os.access(tool, os.X_OK):
-            raise SystemExit(f"interop: {tool} is missing (apt-get install opendkim miltertest)")
+            raise SetupError(f"{tool} is missing (apt-get install opendkim miltertest)")
     return OpenDKIM(workdir, conf, os.path.join(HERE, "milter_message.lua"))
 
 
@@ -195,6 +204,17 @@ def save_artifact(directory: str, index: int, run: Run) -> str:
 
 
 def main() -> int:
+    try:
+        return run_all()
+    except SetupError as e:
+        print(f"interop: cannot run: {e}", file=sys.stderr)
+    except Exception:  # noqa: BLE001 - a broken harness is a failed test, never a silent one
+        traceback.print_exc()
+    print("interop: 0 passed, 1 failed")
+    return 1
+
+
+def run_all() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--peer", choices=("dkimpy", "opendkim"), required=True)
     ap.add_argument("--signet", help="the signet binary (the implementation under test)")
@@ -207,9 +227,7 @@ def main() -> int:
     if bool(args.signet) == bool(args.against) or args.against == args.peer:
         ap.error("give exactly one of --signet or --against (a different peer)")
     if args.signet and not os.access(args.signet, os.X_OK):
-        print(f"interop: {args.signet} is not an executable", file=sys.stderr)
-        print("interop: 0 passed, 1 failed")
-        return 1
+        raise SetupError(f"{args.signet} is not an executable")
 
     workdir = tempfile.mkdtemp(prefix="signet-interop-")
     conf = os.path.join(workdir, "unbound.conf")
@@ -252,7 +270,7 @@ def main() -> int:
         ok, detail = run.outcome or (False, "not run")
         if ok:
             passed += 1
-            print(f"ok    {run.label}", flush=True)
+            print(f"ok    {run.label} -> {detail[:160]}", flush=True)
         else:
             failed += 1
             print(f"FAIL  {run.label}: {detail} [message: {save_artifact(artifacts, i, run)}]", flush=True)

@@ -23,6 +23,7 @@ PLAIN_BODY = b"Hello Bob,\n\nThis is a test message.\n-- \nAlice\n"
 class Message:
     name: str
     data: bytes
+    exact_headers: bool = False  # a field without a space after the colon (beyond OpenDKIM's milter)
 
     @property
     def eol(self) -> bytes:
@@ -33,9 +34,9 @@ def eol_of(data: bytes) -> bytes:
     return b"\r\n" if b"\r\n" in data else b"\n"
 
 
-def build(name: str, headers: list[str], body: bytes, eol: bytes) -> Message:
+def build(name: str, headers: list[str], body: bytes, eol: bytes, exact_headers: bool = False) -> Message:
     head = "\n".join(headers).encode() + b"\n\n"
-    return Message(name, (head + body).replace(b"\n", eol))
+    return Message(name, (head + body).replace(b"\n", eol), exact_headers)
 
 
 def _standard(subject: str = SUBJECT, to: list[str] | None = None,
@@ -55,7 +56,7 @@ def shapes() -> list[Message]:
                             "\tDave <dave@example.net>"]),
               PLAIN_BODY, crlf),
         build("tabs-trailing-ws",
-              _standard(subject="Subject:\tTabbed  \t subject with trailing space \t",
+              _standard(subject="Subject: \tTabbed  \t subject with trailing space \t",
                         extra=["X-Spacey:   lots   of\t\tspace   ",
                                "X-Folded-Ws: a  \n \t b \t"]),
               b"trailing spaces   \nin\tthe\tmiddle\t\n  leading space\n"
@@ -74,6 +75,10 @@ def shapes() -> list[Message]:
                MESSAGE_ID],
               PLAIN_BODY, crlf),
         build("trailing-ws-lines", _standard(), b"text\n \n\t\n\n\n", crlf),
+        build("no-space-after-colon",
+              _standard(subject="Subject:\tTab, no space", to=["To:Bob <bob@example.net>"],
+                        extra=["X-Empty:"]),
+              PLAIN_BODY, lf, exact_headers=True),
     ]
 
 

@@ -19,7 +19,8 @@ struct SignatureResult {
   std::string reason;           // short, for a person; never raw input
   std::string domain;           // d=
   std::string selector;         // s=
-  std::string identity;         // i=
+  std::string identity;         // i=; for DomainKeys the sending address
+  std::string identity_source;  // DomainKeys: "sender" or "from", the header that gave identity
   std::string algorithm;        // a=, e.g. "rsa-sha256"
   std::string signature_prefix; // the start of b=, for header.b (RFC 6008)
   int key_bits = 0;             // 0 when no key was loaded

@@ -12,9 +12,8 @@ namespace {
 std::string cacheKey(std::string_view name) {
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   std::string key(name);
-  std::transform(key.begin(), key.end(), key.begin(), [](char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-  });
+  std::transform(key.begin(), key.end(), key.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
   return key;
 }
 
@@ -22,10 +21,14 @@ std::string cacheKey(std::string_view name) {
 std::chrono::seconds lifetime(const TxtAnswer& answer) {
   const std::chrono::seconds ttl{answer.ttl};
   switch (answer.status) {
-    case DnsStatus::found: return std::min(ttl, CachingResolver::kMaxPositiveTtl);
-    case DnsStatus::no_record: return std::min(ttl, CachingResolver::kMaxNegativeTtl);
-    case DnsStatus::bogus: return std::min(ttl, CachingResolver::kMaxBogusTtl);
-    case DnsStatus::temporary_failure: break;
+    case DnsStatus::found:
+      return std::min(ttl, CachingResolver::kMaxPositiveTtl);
+    case DnsStatus::no_record:
+      return std::min(ttl, CachingResolver::kMaxNegativeTtl);
+    case DnsStatus::bogus:
+      return std::min(ttl, CachingResolver::kMaxBogusTtl);
+    case DnsStatus::temporary_failure:
+      break;
   }
   return std::chrono::seconds{0};
 }

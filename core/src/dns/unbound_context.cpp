@@ -51,7 +51,7 @@ std::mutex& configReadLock() {
 
 std::string ubError(int rc) { return ub_strerror(rc); }
 
-Result<void> applyOptions(ub_ctx* ctx, const UnboundOptions& options) {
+Result<void> tryApplyOptions(ub_ctx* ctx, const UnboundOptions& options) {
   if (int rc = ub_ctx_async(ctx, 1); rc != UB_NOERROR)
     return failure("cannot enable threaded libunbound: " + ubError(rc));
   if (!options.resolver_config.empty()) {
@@ -80,7 +80,7 @@ Result<void> applyOptions(ub_ctx* ctx, const UnboundOptions& options) {
 // finalized, normally at the first query. Removing a local zone that is not
 // there finalizes it now, so a bad file is reported here and not at the
 // first key look-up.
-Result<void> finalize(ub_ctx* ctx, const UnboundOptions& options) {
+Result<void> tryFinalize(ub_ctx* ctx, const UnboundOptions& options) {
   const int rc = ub_ctx_zone_remove(ctx, "signet-finalize.invalid.");
   if (rc == UB_NOERROR) return {};
   std::string files;
@@ -111,8 +111,8 @@ Result<UbCtxPtr> makeUnboundContext(const UnboundOptions& options) {
 
   UbCtxPtr ctx(ub_ctx_create());
   if (!ctx) return failure("cannot create a libunbound context");
-  if (auto applied = applyOptions(ctx.get(), options); !applied) return std::unexpected(applied.error());
-  if (auto done = finalize(ctx.get(), options); !done) return std::unexpected(done.error());
+  if (auto applied = tryApplyOptions(ctx.get(), options); !applied) return std::unexpected(applied.error());
+  if (auto done = tryFinalize(ctx.get(), options); !done) return std::unexpected(done.error());
   return ctx;
 }
 

@@ -12,6 +12,8 @@
 // the callback itself; the caller after a successful ub_cancel (libunbound
 // then never calls back); the event thread as it exits (after which nothing
 // calls ub_process any more). So a callback always finds its Pending alive.
+#include "signet/unbound_resolver.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -28,7 +30,6 @@
 #include <utility>
 
 #include "dns/unbound_context.h"
-#include "signet/unbound_resolver.h"
 
 namespace signet {
 namespace {
@@ -36,8 +37,8 @@ namespace {
 using dns::UbCtxPtr;
 using dns::UbResultPtr;
 
-constexpr int kTypeTxt = 16;    // RFC 1035 section 3.2.2
-constexpr int kClassIn = 1;     // RFC 1035 section 3.2.4
+constexpr int kTypeTxt = 16;  // RFC 1035 section 3.2.2
+constexpr int kClassIn = 1;   // RFC 1035 section 3.2.4
 constexpr int kRcodeNxdomain = 3;
 constexpr std::size_t kMaxNameLength = 253;  // without the trailing dot
 constexpr std::size_t kMaxLabelLength = 63;
@@ -87,11 +88,16 @@ std::string printable(const char* text) {
 
 std::string describeRcode(int rcode) {
   switch (rcode) {
-    case 1: return "DNS format error (FORMERR)";
-    case 2: return "DNS server failure (SERVFAIL)";
-    case 4: return "DNS query not implemented (NOTIMP)";
-    case 5: return "DNS query refused (REFUSED)";
-    default: return "DNS error (rcode " + std::to_string(rcode) + ")";
+    case 1:
+      return "DNS format error (FORMERR)";
+    case 2:
+      return "DNS server failure (SERVFAIL)";
+    case 4:
+      return "DNS query not implemented (NOTIMP)";
+    case 5:
+      return "DNS query refused (REFUSED)";
+    default:
+      return "DNS error (rcode " + std::to_string(rcode) + ")";
   }
 }
 
@@ -153,8 +159,8 @@ TxtAnswer interpret(int err, const ub_result* result, std::size_t max_txt_bytes)
     return answerOf(DnsStatus::temporary_failure, std::string("DNS resolver error: ") + ub_strerror(err));
   if (result->bogus) {
     std::string why = printable(result->why_bogus);
-    TxtAnswer bogus = answerOf(DnsStatus::bogus,
-                               "DNSSEC validation failed" + (why.empty() ? std::string() : ": " + why));
+    TxtAnswer bogus =
+        answerOf(DnsStatus::bogus, "DNSSEC validation failed" + (why.empty() ? std::string() : ": " + why));
     bogus.ttl = result->ttl > 0 ? static_cast<std::uint32_t>(result->ttl) : 0;
     return bogus;
   }
@@ -239,7 +245,8 @@ TxtAnswer UnboundResolver::lookupTxt(std::string_view name) {
   }
   // Not under mutex_: the callback may run (and take mutex_) before this returns.
   int async_id = 0;
-  const int rc = ub_resolve_async(ctx_.get(), qname.c_str(), kTypeTxt, kClassIn, pending.get(), &onResult, &async_id);
+  const int rc =
+      ub_resolve_async(ctx_.get(), qname.c_str(), kTypeTxt, kClassIn, pending.get(), &onResult, &async_id);
 
   std::unique_lock lock(mutex_);
   if (rc != UB_NOERROR && !pending->done) {
@@ -331,7 +338,8 @@ std::expected<std::unique_ptr<Resolver>, Error> makeUnboundResolver(const Unboun
   UniqueFd wake_write(fds[1]);
   std::unique_ptr<Resolver> resolver;
   try {
-    resolver = std::make_unique<UnboundResolver>(std::move(*ctx), std::move(wake_read), std::move(wake_write), options);
+    resolver = std::make_unique<UnboundResolver>(std::move(*ctx), std::move(wake_read), std::move(wake_write),
+                                                 options);
   } catch (const std::system_error& error) {
     return failure(std::string("cannot start the resolver thread: ") + error.what());
   }

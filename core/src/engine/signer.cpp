@@ -76,43 +76,33 @@ class FoldedTags {
   std::size_t line_length_;
 };
 
+// The h= list. Named headers go in literally, in the order given; the default
+// list signs each instance present. Oversigned names get one more entry.
 std::vector<std::string> headerNamesToSign(const SignatureSpec& spec, std::span<const HeaderField> headers) {
-  std::vector<std::string_view> wanted;
-  if (spec.headers.empty()) {
-    wanted.assign(kDefaultHeaders.begin(), kDefaultHeaders.end());
-  } else {
-    for (const auto& name : spec.headers) wanted.push_back(name);
-  }
-  std::vector<std::string> names;
-  std::vector<std::string> seen;
   auto count = [&](std::string_view name) {
     std::size_t n = 0;
     for (const auto& h : headers)
       if (headerNameEquals(h.name(), name)) ++n;
     return n;
   };
-  auto already = [&](std::string_view name) {
-    for (const auto& s : seen)
-      if (headerNameEquals(s, name)) return true;
-    return false;
-  };
-  for (std::string_view name : wanted) {
-    if (already(name)) continue;
-    seen.emplace_back(name);
-    std::size_t n = count(name);
-    // A header named explicitly is signed even when absent, so it cannot be added.
-    if (n == 0 && !spec.headers.empty()) n = 1;
-    for (std::size_t i = 0; i < n; ++i) names.emplace_back(name);
+  std::vector<std::string> names;
+  if (!spec.headers.empty()) {
+    names = spec.headers;
+  } else {
+    for (std::string_view name : kDefaultHeaders)
+      for (std::size_t i = count(name); i > 0; --i) names.emplace_back(name);
   }
   for (const auto& name : spec.oversign) {
-    bool listed = false;
+    std::size_t listed = 0;
     for (const auto& n : names)
-      if (headerNameEquals(n, name)) listed = true;
-    if (listed || count(name) > 0) names.push_back(name);
+      if (headerNameEquals(n, name)) ++listed;
+    const std::size_t present = count(name);
+    if (present == 0 && listed == 0) continue;
+    // One entry more than there are instances, so none can be added.
+    for (std::size_t i = listed; i <= present; ++i) names.push_back(name);
   }
   return names;
 }
-
 
 }  // namespace
 
@@ -127,6 +117,9 @@ Result<void> validate(const SignatureSpec& spec) {
   if (spec.key->type() != keyTypeOf(spec.algorithm))
     return failure(who + ": a " + std::string(toString(spec.key->type())) + " key cannot sign " +
                    std::string(toString(spec.algorithm)));
+  if (spec.key->type() == KeyType::rsa && spec.key->bits() < 1024)
+    return failure(who + ": a " + std::to_string(spec.key->bits()) +
+                   "-bit RSA key is too short to sign with (RFC 8301 asks for at least 1024, better 2048)");
   if (!spec.identity.empty() && !identityWithinDomain(spec.identity, spec.domain))
     return failure(who + ": identity " + spec.identity + " is not within " + spec.domain);
   return {};

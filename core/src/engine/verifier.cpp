@@ -73,7 +73,7 @@ SignatureResult MessageVerifier::check(const Pending& p) {
     return r;
   }
   if (sig.expiration && static_cast<std::int64_t>(*sig.expiration) < now) {
-    r.verdict = Verdict::fail;
+    r.verdict = Verdict::permerror;  // RFC 6376 section 6.1.1: PERMFAIL
     r.reason = "signature expired (x=)";
     return r;
   }

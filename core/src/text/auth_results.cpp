@@ -83,7 +83,10 @@ std::string renderResinfo(const SignatureResult& r) {
     if (!r.algorithm.empty()) out += " header.a=" + pvalue(r.algorithm);
     if (!r.signature_prefix.empty()) out += " header.b=" + pvalue(r.signature_prefix);
   } else {
-    if (!r.identity.empty()) out += " header.from=" + pvalue(r.identity);
+    // DomainKeys (RFC 8601 section 2.7.1 registry): header.from or
+    // header.sender, whichever header gave the sending address, then header.d.
+    const std::string_view source = r.identity_source == "sender" ? "sender" : "from";
+    if (!r.identity.empty()) out += " header." + std::string(source) + "=" + pvalue(r.identity);
     if (!r.domain.empty()) out += " header.d=" + pvalue(r.domain);
   }
   return out;

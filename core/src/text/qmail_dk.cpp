@@ -1,0 +1,105 @@
+#include "signet/qmail_dk.h"
+
+namespace signet {
+namespace {
+
+constexpr std::array<std::string_view, kDkStatusCount> kNames = {
+    "DK_STAT_OK",     "DK_STAT_BADSIG",     "DK_STAT_NOSIG", "DK_STAT_NOKEY",
+    "DK_STAT_BADKEY", "DK_STAT_CANTVRFY",   "DK_STAT_SYNTAX", "DK_STAT_NORESOURCE",
+    "DK_STAT_ARGS",   "DK_STAT_REVOKED",    "DK_STAT_INTERNAL"};
+
+std::size_t indexOf(DkStatus status) { return static_cast<std::size_t>(status); }
+
+}  // namespace
+
+char letterOf(DkStatus status) { return static_cast<char>('A' + indexOf(status)); }
+
+std::string_view toString(DkStatus status) { return kNames[indexOf(status)]; }
+
+std::string_view domainKeyStatusText(DkStatus status) {
+  switch (status) {
+    case DkStatus::ok: return "good";
+    case DkStatus::badsig: return "bad";
+    case DkStatus::nosig: return "no signature";
+    case DkStatus::nokey:
+    case DkStatus::cantvrfy: return "no key";
+    case DkStatus::badkey: return "bad key";
+    case DkStatus::syntax:
+    case DkStatus::args:
+    case DkStatus::internal: return "bad format";
+    case DkStatus::noresource: return "no resources";
+    case DkStatus::revoked: return "revoked";
+  }
+  return "bad format";
+}
+
+// The reasons tested here are the ones core/src/engine/verifier.cpp writes;
+// tests/unit/core/domainkeys/qmail_dk_test.cpp drives the verifier to each
+// of them, so a reworded reason shows up there.
+DkStatus dkimStatus(const SignatureResult& r) {
+  switch (r.verdict) {
+    case Verdict::pass: return DkStatus::ok;
+    case Verdict::fail: return DkStatus::badsig;
+    case Verdict::neutral:
+    case Verdict::none: return DkStatus::nosig;
+    case Verdict::policy: return DkStatus::args;
+    case Verdict::temperror:
+      return r.reason.starts_with("no DNS resolver configured") ? DkStatus::noresource : DkStatus::cantvrfy;
+    case Verdict::permerror:
+      if (r.reason.starts_with("malformed signature")) return DkStatus::syntax;
+      if (r.reason.starts_with("no key for signature")) return DkStatus::nokey;
+      if (r.reason.starts_with("key revoked")) return DkStatus::revoked;
+      if (r.reason.starts_with("rsa-sha1 signatures are not accepted") ||
+          r.reason.starts_with("signature timestamp t= lies in the future"))
+        return DkStatus::args;
+      return DkStatus::badkey;  // every other permerror is about the key record or key
+  }
+  return DkStatus::internal;
+}
+
+std::string_view toString(DkVerifyAction action) {
+  switch (action) {
+    case DkVerifyAction::accept: return "accept";
+    case DkVerifyAction::reject_temporary: return "reject temporarily";
+    case DkVerifyAction::reject_permanent: return "reject permanently";
+  }
+  return "accept";
+}
+
+std::expected<DkVerifyPolicy, ParseError> DkVerifyPolicy::parse(std::string_view letters) {
+  DkVerifyPolicy policy;
+  policy.actions_.fill(DkVerifyAction::accept);
+  for (std::size_t i = 0; i < letters.size(); ++i) {
+    const char c = letters[i];
+    if (c >= 'A' && c < static_cast<char>('A' + kDkStatusCount)) {
+      policy.actions_[static_cast<std::size_t>(c - 'A')] = DkVerifyAction::reject_permanent;
+    } else if (c >= 'a' && c < static_cast<char>('a' + kDkStatusCount)) {
+      auto& action = policy.actions_[static_cast<std::size_t>(c - 'a')];
+      if (action != DkVerifyAction::reject_permanent) action = DkVerifyAction::reject_temporary;
+    } else {
+      return parseError("DKVERIFY", "character " + std::to_string(i + 1) +
+                                        " is not one of the status letters A-K or a-k");
+    }
+  }
+  return policy;
+}
+
+DkVerifyAction DkVerifyPolicy::actionFor(DkStatus status) const { return actions_[indexOf(status)]; }
+
+DkVerifyDecision DkVerifyPolicy::decide(std::span<const DkStatus> statuses) const {
+  if (statuses.empty()) return {actionFor(DkStatus::nosig), DkStatus::nosig};
+  for (DkStatus s : statuses)
+    if (s == DkStatus::ok) return {actionFor(DkStatus::ok), DkStatus::ok};
+  const DkStatus* temporary = nullptr;
+  const DkStatus* permanent = nullptr;
+  for (const DkStatus& s : statuses) {
+    const DkVerifyAction action = actionFor(s);
+    if (action == DkVerifyAction::reject_temporary && !temporary) temporary = &s;
+    if (action == DkVerifyAction::reject_permanent && !permanent) permanent = &s;
+  }
+  if (temporary) return {DkVerifyAction::reject_temporary, *temporary};
+  if (permanent) return {DkVerifyAction::reject_permanent, *permanent};
+  return {DkVerifyAction::accept, statuses.front()};
+}
+
+}  // namespace signet
