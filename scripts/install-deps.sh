@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config git
-  libssl-dev libunbound-dev libmilter-dev
+  # (libunbound's pkg-config file names libevent, so its -dev package is needed)
+  libssl-dev libunbound-dev libevent-dev libmilter-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # peers for the interoperability tests, and DNS data for tests and the demo
   python3 python3-dkim opendkim opendkim-tools miltertest

@@ -122,10 +122,18 @@ inline std::vector<std::uint8_t> dnsResponse(const std::vector<std::uint8_t>& qu
   const std::size_t question_end = pos + 4;
   const bool answer = rcode == 0 && qtype == 16 && !strings.empty();
 
-  std::vector<std::uint8_t> out = {query[0], query[1],
+  std::vector<std::uint8_t> out = {query[0],
+                                   query[1],
                                    static_cast<std::uint8_t>(0x80 | (query[2] & 0x79)),  // QR, opcode, RD
                                    static_cast<std::uint8_t>(0x80 | (rcode & 0x0F)),     // RA, rcode
-                                   0, 1, 0, static_cast<std::uint8_t>(answer ? 1 : 0), 0, 0, 0, 0};
+                                   0,
+                                   1,
+                                   0,
+                                   static_cast<std::uint8_t>(answer ? 1 : 0),
+                                   0,
+                                   0,
+                                   0,
+                                   0};
   out.insert(out.end(), query.begin() + 12, query.begin() + static_cast<std::ptrdiff_t>(question_end));
   if (answer) {
     std::vector<std::uint8_t> rdata;
@@ -133,9 +141,16 @@ inline std::vector<std::uint8_t> dnsResponse(const std::vector<std::uint8_t>& qu
       rdata.push_back(static_cast<std::uint8_t>(s.size()));
       rdata.insert(rdata.end(), s.begin(), s.end());
     }
-    const std::uint8_t fixed[] = {0xC0, 0x0C, 0, 16, 0, 1,
-                                  static_cast<std::uint8_t>(ttl >> 24), static_cast<std::uint8_t>(ttl >> 16),
-                                  static_cast<std::uint8_t>(ttl >> 8), static_cast<std::uint8_t>(ttl),
+    const std::uint8_t fixed[] = {0xC0,
+                                  0x0C,
+                                  0,
+                                  16,
+                                  0,
+                                  1,
+                                  static_cast<std::uint8_t>(ttl >> 24),
+                                  static_cast<std::uint8_t>(ttl >> 16),
+                                  static_cast<std::uint8_t>(ttl >> 8),
+                                  static_cast<std::uint8_t>(ttl),
                                   static_cast<std::uint8_t>(rdata.size() >> 8),
                                   static_cast<std::uint8_t>(rdata.size())};
     out.insert(out.end(), std::begin(fixed), std::end(fixed));
@@ -176,7 +191,8 @@ class DnsResponder {
       ++queries_;
       const auto response = dnsResponse(query, rcode_, strings_, ttl_);
       if (!response.empty())
-        ::sendto(socket_.fd(), response.data(), response.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
+        ::sendto(socket_.fd(), response.data(), response.size(), 0, reinterpret_cast<sockaddr*>(&peer),
+                 peer_length);
     }
   }
 
@@ -200,22 +216,31 @@ class UnboundDaemon {
     port_ = freeLoopbackPort();
     const std::string d = dir.path().string();
     const std::string config = dir.write("unbound-daemon.conf",
-        "server:\n"
-        "  do-daemonize: no\n"
-        "  interface: 127.0.0.1\n"
-        "  port: " + std::to_string(port_) + "\n"
-        "  do-ip6: no\n"
-        "  chroot: \"\"\n"
-        "  username: \"\"\n"
-        "  directory: \"" + d + "\"\n"
-        "  pidfile: \"" + d + "/unbound.pid\"\n"
-        "  use-syslog: no\n"
-        "  logfile: \"" + d + "/unbound.log\"\n"
-        "  verbosity: 1\n"
-        "  num-threads: 1\n"
-        "  module-config: \"iterator\"\n" + local_lines +
-        "remote-control:\n"
-        "  control-enable: no\n");
+                                         "server:\n"
+                                         "  do-daemonize: no\n"
+                                         "  interface: 127.0.0.1\n"
+                                         "  port: " +
+                                             std::to_string(port_) +
+                                             "\n"
+                                             "  do-ip6: no\n"
+                                             "  chroot: \"\"\n"
+                                             "  username: \"\"\n"
+                                             "  directory: \"" +
+                                             d +
+                                             "\"\n"
+                                             "  pidfile: \"" +
+                                             d +
+                                             "/unbound.pid\"\n"
+                                             "  use-syslog: no\n"
+                                             "  logfile: \"" +
+                                             d +
+                                             "/unbound.log\"\n"
+                                             "  verbosity: 1\n"
+                                             "  num-threads: 1\n"
+                                             "  module-config: \"iterator\"\n" +
+                                             local_lines +
+                                             "remote-control:\n"
+                                             "  control-enable: no\n");
     log_ = d + "/unbound.log";
     std::vector<std::string> args = {"unbound", "-d", "-c", config};
     std::vector<char*> argv;
@@ -237,8 +262,8 @@ class UnboundDaemon {
   // Waits until the daemon answers a query, up to `limit`.
   bool waitReady(std::chrono::milliseconds limit = std::chrono::milliseconds(5000)) {
     // A TXT query for "ready." with ID 0x1234 and RD set.
-    const std::vector<std::uint8_t> query = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0,
-                                             5, 'r', 'e', 'a', 'd', 'y', 0, 0, 16, 0, 1};
+    const std::vector<std::uint8_t> query = {0x12, 0x34, 0x01, 0x00, 0,   1,   0, 0, 0,  0, 0, 0,
+                                             5,    'r',  'e',  'a',  'd', 'y', 0, 0, 16, 0, 1};
     const auto deadline = std::chrono::steady_clock::now() + limit;
     LoopbackUdpSocket probe;
     sockaddr_in server{};
@@ -251,7 +276,8 @@ class UnboundDaemon {
         pid_ = -1;
         return false;
       }
-      ::sendto(probe.fd(), query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&server), sizeof server);
+      ::sendto(probe.fd(), query.data(), query.size(), 0, reinterpret_cast<sockaddr*>(&server),
+               sizeof server);
       pollfd ready{probe.fd(), POLLIN, 0};
       if (::poll(&ready, 1, 50) > 0) return true;
     }

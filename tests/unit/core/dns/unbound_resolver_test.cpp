@@ -1,6 +1,8 @@
 // UnboundResolver against an unbound.conf with a static local zone (no
 // network): joined character-strings, several records, NODATA, NXDOMAIN,
 // limits, invalid names, concurrency; and the option checks.
+#include "signet/unbound_resolver.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,7 +12,6 @@
 #include <vector>
 
 #include "dns_test_support.h"
-#include "signet/unbound_resolver.h"
 
 namespace signet {
 namespace {
@@ -20,7 +21,8 @@ using test::TempDir;
 
 const std::string kLocalZone =
     "  local-zone: \"example.test.\" static\n"
-    "  local-data: 'split.example.test. 3600 IN TXT \"v=DKIM1; k=rsa; \" \"p=MIGfMA0GCSqGSIb3\" \"DQEBAQUAA4GNADCBiQKBgQ\"'\n"
+    "  local-data: 'split.example.test. 3600 IN TXT \"v=DKIM1; k=rsa; \" \"p=MIGfMA0GCSqGSIb3\" "
+    "\"DQEBAQUAA4GNADCBiQKBgQ\"'\n"
     "  local-data: 'two.example.test. 3600 IN TXT \"first record\"'\n"
     "  local-data: 'two.example.test. 3600 IN TXT \"second\" \" record\"'\n"
     "  local-data: 'addr.example.test. 3600 IN A 192.0.2.1'\n"
@@ -106,11 +108,12 @@ TEST_F(LocalZoneTest, InvalidNamesAreNoRecordWithoutAQuery) {
   auto resolver = make();
   ASSERT_TRUE(resolver);
   const std::string long_label(64, 'a');
-  const std::string long_name = std::string(250, 'a').insert(60, ".").insert(120, ".").insert(180, ".") + ".test";
-  for (const std::string& name : {std::string(), std::string("."), std::string("a..example.test"),
-                                  std::string(".example.test"), long_label + ".example.test", long_name,
-                                  std::string("sp ace.example.test"), std::string("nul\0.example.test", 17),
-                                  std::string("esc\\046.example.test")}) {
+  const std::string long_name =
+      std::string(250, 'a').insert(60, ".").insert(120, ".").insert(180, ".") + ".test";
+  for (const std::string& name :
+       {std::string(), std::string("."), std::string("a..example.test"), std::string(".example.test"),
+        long_label + ".example.test", long_name, std::string("sp ace.example.test"),
+        std::string("nul\0.example.test", 17), std::string("esc\\046.example.test")}) {
     const TxtAnswer a = resolver->lookupTxt(name);
     EXPECT_EQ(a.status, DnsStatus::no_record) << name;
     EXPECT_NE(a.reason.find("invalid DNS name"), std::string::npos) << a.reason;
@@ -130,14 +133,17 @@ TEST_F(LocalZoneTest, EightThreadsFiftyLookupsEachWithoutCache) {
         switch ((i + t) % 3) {
           case 0: {
             const TxtAnswer a = resolver->lookupTxt("split.example.test");
-            if (a.status != DnsStatus::found || a.records.size() != 1 || a.records[0].rfind("v=DKIM1", 0) != 0) ++wrong;
+            if (a.status != DnsStatus::found || a.records.size() != 1 ||
+                a.records[0].rfind("v=DKIM1", 0) != 0)
+              ++wrong;
             break;
           }
           case 1:
             if (resolver->lookupTxt("addr.example.test").status != DnsStatus::no_record) ++wrong;
             break;
           default:
-            if (resolver->lookupTxt("n" + std::to_string(i) + ".example.test").status != DnsStatus::no_record) ++wrong;
+            if (resolver->lookupTxt("n" + std::to_string(i) + ".example.test").status != DnsStatus::no_record)
+              ++wrong;
         }
       }
     });
@@ -193,8 +199,10 @@ TEST(UnboundOptionsTest, MalformedConfigurationIsAnError) {
 TEST(UnboundOptionsTest, MalformedLocalDataIsAnError) {
   TempDir dir;
   UnboundOptions options;
-  options.resolver_config = dir.write("bad-data.conf", "server:\n  local-data: 'x.example.test. IN TXT'\n");
-  EXPECT_NE(errorOf(options), "");
+  options.resolver_config =
+      dir.write("bad-data.conf", "server:\n  local-data: 'x.example.test. IN A 1.2.3'\n");
+  const std::string error = errorOf(options);
+  EXPECT_NE(error.find("bad-data.conf"), std::string::npos) << error;
 }
 
 TEST(UnboundOptionsTest, UnreadableTrustAnchorIsAnError) {
@@ -219,9 +227,9 @@ TEST(UnboundOptionsTest, WellFormedTrustAnchorIsAccepted) {
   TempDir dir;
   UnboundOptions options;
   options.nameservers = {"127.0.0.1"};
-  options.trust_anchor_file = dir.write(
-      "good.key", "example.test. IN DS 12345 8 2 "
-                  "49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE6F0E5E1A9A1F1B0E4C4E5A6B\n");
+  options.trust_anchor_file = dir.write("good.key",
+                                        "example.test. IN DS 12345 8 2 "
+                                        "49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE6F0E5E1A9A1F1B0E4C4E5A6B\n");
   EXPECT_EQ(errorOf(options), "");
 }
 
