@@ -12,6 +12,9 @@ packages=(
   # peers for the interoperability tests, and DNS data for tests and the demo
   python3 python3-dkim opendkim opendkim-tools miltertest
   libmail-dkim-perl unbound openssl ca-certificates
+  # real MTAs for the integration tests (each test runs its own instance on
+  # loopback; Sendmail is unpacked by its test with `apt-get download`)
+  postfix swaks dpkg-dev
 )
 
 as_root() {
@@ -28,6 +31,9 @@ done
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "signet: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # Postfix is installed unconfigured: the tests give it a configuration of
+  # their own, and the system's mail set-up is left alone.
+  echo "postfix postfix/main_mailer_type select No configuration" | as_root debconf-set-selections
   as_root apt-get update -q
   # No service of these packages is started here: the tests start their own.
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"

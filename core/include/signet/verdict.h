@@ -13,10 +13,28 @@ enum class Verdict { pass, fail, neutral, policy, temperror, permerror, none };
 
 std::string_view toString(Verdict v);
 
+// Why a signature did not pass, for policies that act on the kind of
+// failure (On-KeyNotFound, qmail-dk's DKVERIFY letters) rather than the text.
+enum class Problem {
+  none,            // it passed, or there was no signature
+  syntax,          // the signature field is malformed or unsupported
+  no_key,          // no key record at the selector
+  key_revoked,     // empty p=
+  bad_key,         // key record malformed, wrong type, too short, not for email
+  dns_temporary,   // timeout, SERVFAIL, DNSSEC bogus: try again later
+  bad_signature,   // the header signature did not verify
+  body_hash,       // the body hash did not verify (or l= is longer than the body)
+  expired,         // x= is past, or t= lies in the future
+  policy,          // refused by local policy (e.g. rsa-sha1 when strict)
+};
+
+std::string_view toString(Problem p);
+
 struct SignatureResult {
   std::string method = "dkim";  // "dkim" or "domainkeys"
   Verdict verdict = Verdict::none;
   std::string reason;           // short, for a person; never raw input
+  Problem problem = Problem::none;
   std::string domain;           // d=
   std::string selector;         // s=
   std::string identity;         // i=; for DomainKeys the sending address

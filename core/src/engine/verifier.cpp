@@ -11,6 +11,7 @@ namespace {
 SignatureResult describeUnparsed(const HeaderField& field, const ParseError& error) {
   SignatureResult r;
   r.verdict = Verdict::permerror;
+  r.problem = Problem::syntax;
   r.reason = "malformed signature: " + error.message();
   // Report d= and s= when they can be read at all, so the result names someone.
   if (auto tags = TagList::parse(field.value())) {
@@ -63,17 +64,20 @@ SignatureResult MessageVerifier::check(const Pending& p) {
 
   if (sig.algorithm == SigningAlgorithm::rsa_sha1 && options_.strict_rsa_sha1) {
     r.verdict = Verdict::permerror;
+    r.problem = Problem::policy;
     r.reason = "rsa-sha1 signatures are not accepted (RFC 8301)";
     return r;
   }
   const std::int64_t now = options_.clock();
   if (sig.timestamp && static_cast<std::int64_t>(*sig.timestamp) > now + options_.allowed_clock_skew) {
     r.verdict = Verdict::permerror;
+    r.problem = Problem::expired;
     r.reason = "signature timestamp t= lies in the future";
     return r;
   }
   if (sig.expiration && static_cast<std::int64_t>(*sig.expiration) < now) {
     r.verdict = Verdict::permerror;  // RFC 6376 section 6.1.1: PERMFAIL
+    r.problem = Problem::expired;
     r.reason = "signature expired (x=)";
     return r;
   }
@@ -83,6 +87,7 @@ SignatureResult MessageVerifier::check(const Pending& p) {
     r.body_length = body_length;
     if (*sig.body_length > body_length) {
       r.verdict = Verdict::fail;
+      r.problem = Problem::body_hash;
       r.reason = "l= is longer than the body";
       return r;
     }
@@ -95,6 +100,7 @@ SignatureResult MessageVerifier::check(const Pending& p) {
   checkKey(sig, header_hash, r);
   if (r.verdict == Verdict::pass && bodies_.digest(p.body_index) != sig.body_hash) {
     r.verdict = Verdict::fail;
+    r.problem = Problem::body_hash;
     r.reason = "body hash did not verify";
   }
   if (r.testing && r.verdict == Verdict::fail) {
@@ -109,6 +115,7 @@ SignatureResult MessageVerifier::check(const Pending& p) {
 void MessageVerifier::checkKey(const DkimSignature& sig, const std::string& header_hash, SignatureResult& r) {
   if (!options_.resolver) {
     r.verdict = Verdict::temperror;
+    r.problem = Problem::dns_temporary;
     r.reason = "no DNS resolver configured";
     return;
   }
@@ -117,26 +124,35 @@ void MessageVerifier::checkKey(const DkimSignature& sig, const std::string& head
     case DnsStatus::found: break;
     case DnsStatus::no_record:
       r.verdict = Verdict::permerror;
+      r.problem = Problem::no_key;
       r.reason = "no key for signature (no TXT record at " + sig.keyName() + ")";
       return;
     case DnsStatus::temporary_failure:
       r.verdict = Verdict::temperror;
+      r.problem = Problem::dns_temporary;
       r.reason = "key query failed: " + (answer.reason.empty() ? std::string("DNS error") : answer.reason);
       return;
     case DnsStatus::bogus:
       r.verdict = Verdict::temperror;
+      r.problem = Problem::dns_temporary;
       r.reason = "key record failed DNSSEC validation (bogus)";
       return;
   }
   r.dnssec_secure = answer.secure;
   std::string problem = "no usable key record";
+  bool revoked_only = !answer.records.empty();
   for (const auto& text : answer.records) {
     auto record = parseKeyRecord(text, options_.tag_limits);
     if (!record) {
       problem = "key record: " + record.error().why;
+      revoked_only = false;
       continue;
     }
-    if (record->revoked) { problem = "key revoked (empty p=)"; continue; }
+    if (record->revoked) {
+      problem = "key revoked (empty p=)";
+      continue;
+    }
+    revoked_only = false;
     if (record->key_type != keyTypeOf(sig.algorithm)) {
       problem = "key type k=" + std::string(toString(record->key_type)) + " does not match a=";
       continue;
@@ -157,22 +173,26 @@ void MessageVerifier::checkKey(const DkimSignature& sig, const std::string& head
     r.testing = record->testing;
     if ((*key)->type() == KeyType::rsa && (*key)->bits() < options_.minimum_rsa_bits) {
       r.verdict = Verdict::permerror;
+      r.problem = Problem::bad_key;
       r.reason = "RSA key of " + std::to_string((*key)->bits()) + " bits is shorter than the minimum " +
                  std::to_string(options_.minimum_rsa_bits) + " (RFC 8301)";
       return;
     }
     if ((*key)->verifyHash(hashOf(sig.algorithm), header_hash, sig.signature)) {
       r.verdict = Verdict::pass;
+      r.problem = Problem::none;
       r.reason.clear();
       return;
     }
     r.verdict = Verdict::fail;
+    r.problem = Problem::bad_signature;
     r.reason = "signature did not verify";
     if (answer.records.size() == 1) return;
     problem = r.reason;
   }
   if (r.verdict == Verdict::fail) return;
   r.verdict = Verdict::permerror;
+  r.problem = revoked_only ? Problem::key_revoked : Problem::bad_key;
   r.reason = problem;
 }
 

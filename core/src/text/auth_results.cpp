@@ -51,6 +51,22 @@ std::string_view toString(Verdict v) {
   return "none";
 }
 
+std::string_view toString(Problem p) {
+  switch (p) {
+    case Problem::none: return "none";
+    case Problem::syntax: return "syntax";
+    case Problem::no_key: return "no key";
+    case Problem::key_revoked: return "key revoked";
+    case Problem::bad_key: return "bad key";
+    case Problem::dns_temporary: return "DNS temporary failure";
+    case Problem::bad_signature: return "bad signature";
+    case Problem::body_hash: return "body hash mismatch";
+    case Problem::expired: return "expired";
+    case Problem::policy: return "policy";
+  }
+  return "none";
+}
+
 std::string describe(const SignatureResult& r) {
   std::vector<std::string> parts;
   if (r.key_bits > 0 && !r.algorithm.empty())

@@ -1,0 +1,222 @@
+#include "milter_glue.h"
+
+#include <arpa/inet.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <memory>
+
+#include "session.h"
+
+namespace signet::milter {
+namespace {
+
+// libmilter's callback table is global, so its context is too; this file is
+// the only one that sees it.
+GlueContext* g_context = nullptr;
+
+// One per SMTP connection; counted so shutdown can wait for them.
+struct Connection {
+  Session session;
+  bool leading_space = false;  // SMFIP_HDR_LEADSPC was agreed
+  explicit Connection(const EngineHolder& engines) : session(engines) { ++g_context->active_connections; }
+  ~Connection() { --g_context->active_connections; }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+};
+
+Connection* connectionOf(SMFICTX* ctx) { return static_cast<Connection*>(smfi_getpriv(ctx)); }
+
+std::string macro(SMFICTX* ctx, const char* name) {
+  const char* value = smfi_getsymval(ctx, const_cast<char*>(name));
+  return value ? std::string(value) : std::string();
+}
+
+sfsistat statusFor(Action action) {
+  switch (action) {
+    case Action::accept: return SMFIS_ACCEPT;
+    case Action::reject: return SMFIS_REJECT;
+    case Action::tempfail: return SMFIS_TEMPFAIL;
+    case Action::discard: return SMFIS_DISCARD;
+    case Action::quarantine: return SMFIS_CONTINUE;
+  }
+  return SMFIS_TEMPFAIL;
+}
+
+// Runs a callback body; an exception becomes the On-InternalError action.
+template <typename Body>
+sfsistat guarded(SMFICTX* ctx, const char* step, Body&& body) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    const auto engine = g_context->engines->get();
+    const Reply reply = decideInternalError(*engine->config, e.what());
+    g_context->logger->error(std::string("internal error in ") + step + ": " + e.what() + "; " +
+                             std::string(toString(reply.action)));
+    if (!reply.rcode.empty())
+      smfi_setreply(ctx, const_cast<char*>(reply.rcode.c_str()), const_cast<char*>(reply.xcode.c_str()),
+                    const_cast<char*>(reply.text.c_str()));
+    return statusFor(reply.action);
+  }
+}
+
+sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
+                     unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
+  *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+  *pf1 = f1 & SMFIP_HDR_LEADSPC;
+  *pf2 = 0;
+  *pf3 = 0;
+  smfi_setsymlist(ctx, SMFIM_CONNECT, const_cast<char*>("j {daemon_name}"));
+  smfi_setsymlist(ctx, SMFIM_ENVFROM,
+                  const_cast<char*>("i {auth_authen} {auth_type} {daemon_name} {signet_dksign} {signet_dkverify}"));
+  smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
+  auto connection = std::make_unique<Connection>(*g_context->engines);
+  connection->leading_space = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
+  if (Connection* old = connectionOf(ctx)) delete old;
+  smfi_setpriv(ctx, connection.release());
+  return SMFIS_CONTINUE;
+}
+
+sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* address) {
+  return guarded(ctx, "connect", [&] {
+    Connection* c = connectionOf(ctx);
+    if (!c) {  // an MTA that did not negotiate
+      c = new Connection(*g_context->engines);
+      smfi_setpriv(ctx, c);
+    }
+    sockaddr_in loopback{};
+    if (!address) {  // e.g. sendmail -bs: no client address, treated as 127.0.0.1
+      loopback.sin_family = AF_INET;
+      loopback.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address = reinterpret_cast<_SOCK_ADDR*>(&loopback);
+    }
+    c->session.connect(hostname ? hostname : "", address);
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat onEnvFrom(SMFICTX* ctx, char**) {
+  return guarded(ctx, "MAIL", [&] {
+    Envelope envelope;
+    envelope.auth_authen = macro(ctx, "{auth_authen}");
+    envelope.auth_type = macro(ctx, "{auth_type}");
+    envelope.daemon_name = macro(ctx, "{daemon_name}");
+    envelope.dksign = macro(ctx, "{signet_dksign}");
+    envelope.dkverify = macro(ctx, "{signet_dkverify}");
+    envelope.queue_id = macro(ctx, "i");
+    connectionOf(ctx)->session.mailFrom(std::move(envelope));
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat onHeader(SMFICTX* ctx, char* name, char* value) {
+  return guarded(ctx, "header", [&] {
+    Connection* c = connectionOf(ctx);
+    if (c->leading_space) c->session.header(name, value);
+    else c->session.header(name, std::string(" ") + value);
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat onEndOfHeaders(SMFICTX* ctx) {
+  return guarded(ctx, "end of headers", [&] {
+    connectionOf(ctx)->session.endOfHeaders();
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat onBody(SMFICTX* ctx, unsigned char* data, size_t size) {
+  return guarded(ctx, "body", [&] {
+    connectionOf(ctx)->session.body(std::span<const char>(reinterpret_cast<const char*>(data), size));
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat onEndOfMessage(SMFICTX* ctx) {
+  return guarded(ctx, "end of message", [&] {
+    Connection* c = connectionOf(ctx);
+    std::string queue_id = macro(ctx, "i");
+    const Outcome out = c->session.endOfMessage(queue_id);
+    for (int index : out.remove_authentication_results)
+      smfi_chgheader(ctx, const_cast<char*>("Authentication-Results"), index, nullptr);
+    for (auto it = out.inserts.rbegin(); it != out.inserts.rend(); ++it) {
+      std::string value = it->value;
+      if (!c->leading_space && !value.empty() && value.front() == ' ') value.erase(0, 1);
+      if (smfi_insheader(ctx, 0, const_cast<char*>(it->name.c_str()), const_cast<char*>(value.c_str())) !=
+          MI_SUCCESS)
+        throw std::runtime_error("the MTA refused to add " + it->name);
+    }
+    g_context->logger->info(out.log_line);
+    const Reply& reply = out.reply;
+    if (reply.action == Action::quarantine)
+      smfi_quarantine(ctx, const_cast<char*>(reply.text.c_str()));
+    if (!reply.rcode.empty())
+      smfi_setreply(ctx, const_cast<char*>(reply.rcode.c_str()), const_cast<char*>(reply.xcode.c_str()),
+                    const_cast<char*>(reply.text.c_str()));
+    return reply.action == Action::accept ? SMFIS_CONTINUE : statusFor(reply.action);
+  });
+}
+
+sfsistat onAbort(SMFICTX* ctx) {
+  return guarded(ctx, "abort", [&] {
+    if (Connection* c = connectionOf(ctx)) c->session.abortMessage();
+    return SMFIS_CONTINUE;
+  });
+}
+
+sfsistat onClose(SMFICTX* ctx) {
+  Connection* c = connectionOf(ctx);
+  if (c) {
+    delete c;
+    smfi_setpriv(ctx, nullptr);
+  }
+  return SMFIS_CONTINUE;
+}
+
+}  // namespace
+
+bool registerFilter(GlueContext& context, std::string& error) {
+  g_context = &context;
+  static smfiDesc description{};
+  description.xxfi_name = const_cast<char*>("signet");
+  description.xxfi_version = SMFI_VERSION;
+  description.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
+  description.xxfi_connect = onConnect;
+  description.xxfi_envfrom = onEnvFrom;
+  description.xxfi_header = onHeader;
+  description.xxfi_eoh = onEndOfHeaders;
+  description.xxfi_body = onBody;
+  description.xxfi_eom = onEndOfMessage;
+  description.xxfi_abort = onAbort;
+  description.xxfi_close = onClose;
+  description.xxfi_negotiate = onNegotiate;
+  if (smfi_register(description) != MI_SUCCESS) {
+    error = "smfi_register failed";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace signet::milter
+
+// libmilter's signal thread calls sigwait() for SIGHUP, SIGTERM and SIGINT
+// and stops the filter on any of them. signet-milter keeps SIGHUP for
+// reloading (its own thread waits for it with sigwaitinfo), so this
+// definition, which libmilter's call binds to, leaves SIGHUP out of the set.
+extern "C" int sigwait(const sigset_t* set, int* sig) {
+  sigset_t without_hangup = *set;
+  sigdelset(&without_hangup, SIGHUP);
+  for (;;) {
+    const int received = sigwaitinfo(&without_hangup, nullptr);
+    if (received > 0) {
+      *sig = received;
+      return 0;
+    }
+    if (errno != EINTR) return errno;
+  }
+}

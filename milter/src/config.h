@@ -1,0 +1,161 @@
+// signet-milter's configuration (signet.conf(5)): one "Key value" per line,
+// '#' comments, key names as in opendkim.conf(5) where the meaning is the
+// same, plus Signet's own. Parsing never throws: an unknown key, a bad value
+// or a missing required value is a ConfigError naming the file and line.
+//
+// Syntax (as opendkim.conf(5)): key names are case-insensitive; the value is
+// the rest of the line after the white space that follows the key, trailing
+// white space trimmed; a '#' anywhere starts a comment. Booleans take
+// yes/no, true/false, on/off, 1/0, y/n, t/f (any case). Lists ("data sets")
+// are separated by commas and/or white space, or name a file with "file:",
+// "refile:" or an absolute path (one entry per line, '#' comments). When a
+// key appears twice the later line wins, as in OpenDKIM (a distribution's
+// file can be overridden by appending). Checks that involve several keys run
+// at the end and report line 0.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "signet/canonicalization.h"
+#include "signet/signature.h"
+
+struct sockaddr;
+
+namespace signet::milter {
+
+enum class Action { accept, reject, tempfail, discard, quarantine };
+std::string_view toString(Action a);
+
+struct ConfigError {
+  std::string file;
+  int line = 0;  // 0 when not tied to a line
+  std::string message;
+  std::string text() const;  // "file:line: message"
+};
+
+// An address with a prefix length, for InternalHosts / ExternalIgnoreList.
+struct Network {
+  std::string text;            // as written, for logs
+  int family = 0;              // AF_INET or AF_INET6; 0 for a host name entry
+  unsigned char address[16]{};
+  int prefix = 0;
+  std::string hostname;        // when the entry is a name, matched against the client's name
+  bool negated = false;        // "!192.0.2.1"
+};
+
+struct MilterConfig {
+  std::string source;  // the file it came from
+
+  // Daemon
+  std::string socket = "inet:8891@127.0.0.1";   // Socket
+  std::string mode = "sv";                      // Mode: s, v or sv
+  std::string user;                             // UserID: user[:group]
+  std::string pid_file;                         // PidFile
+  bool syslog = true;                           // Syslog
+  std::string syslog_facility = "mail";         // SyslogFacility
+  unsigned umask = 0007;                        // UMask (socket file mode = 0777 & ~umask)
+  bool log_why = false;                         // LogWhy: more detail in the log
+  std::string authserv_id;                      // AuthservID; empty: the host name
+
+  // Signing
+  std::vector<std::string> domains;             // Domain (comma/space separated; or "refile:" / "file:")
+  std::string selector;                         // Selector
+  std::string key_file;                         // KeyFile; '%' = the From domain
+  std::string key_table;                        // KeyTable: "file:/path" or a plain path
+  std::string signing_table;                    // SigningTable: "refile:/path" or "file:/path"
+  bool multiple_signatures = false;             // MultipleSignatures
+  SigningAlgorithm signature_algorithm = SigningAlgorithm::rsa_sha256;  // SignatureAlgorithm
+  CanonicalizationPair canonicalization{Canonicalization::relaxed, Canonicalization::relaxed};
+  std::vector<std::string> sign_headers;        // SignHeaders; empty: the default list
+  std::vector<std::string> oversign_headers{"From"};  // OversignHeaders
+  bool body_length = false;                     // BodyLengths (Signet: l= on every signature)
+  std::optional<std::uint64_t> signature_ttl;   // SignatureTTL: x= after this many seconds
+  std::vector<Network> internal_hosts;          // InternalHosts; default 127.0.0.1, ::1
+  std::vector<Network> external_ignore;         // ExternalIgnoreList
+  std::vector<std::string> mta_names;           // MTA: {daemon_name} values that sign
+  std::string key_directory;                    // KeyDirectory (Signet): where DKSIGN paths may point
+  bool require_safe_keys = true;                // RequireSafeKeys
+
+  // Verifying
+  std::size_t maximum_signatures = 5;           // MaximumSignaturesToVerify
+  int minimum_key_bits = 1024;                  // MinimumKeyBits
+  bool strict_sha1 = false;                     // StrictSHA1 (Signet): rsa-sha1 → permerror
+  Action on_bad_signature = Action::accept;     // On-BadSignature
+  Action on_no_signature = Action::accept;      // On-NoSignature
+  Action on_dns_error = Action::tempfail;       // On-DNSError
+  Action on_key_not_found = Action::accept;     // On-KeyNotFound
+  Action on_internal_error = Action::tempfail;  // On-InternalError
+  bool remove_old_results = true;               // KeepAuthResults (inverted, as OpenDKIM): drop A-R claiming our AuthservID
+  bool x_authentication_results = false;        // XAuthenticationResults (Signet): also add s/qmail's X-Authentication-Results
+
+  // DomainKeys and qmail-dk (Signet's own)
+  bool domainkeys_sign = false;                 // DomainKeysSign
+  std::string domainkeys_canonicalization = "nofws";  // DomainKeysCanonicalization
+  bool domainkey_status = true;                 // DomainKeyStatus: add DomainKey-Status when verifying DK
+  std::string dkverify;                         // DKVERIFY: qmail-dk letter policy; empty: none
+
+  // DNS
+  std::vector<std::string> nameservers;         // Nameservers: IP[@PORT], comma separated
+  std::string resolver_configuration;           // ResolverConfiguration
+  std::string trust_anchor_file;                // TrustAnchorFile
+  std::chrono::milliseconds dns_timeout{5000};  // DNSTimeout (seconds in the file)
+
+  // Things worth a log line that are not errors (e.g. Domain ignored because
+  // KeyTable is set), each "file:line: text".
+  std::vector<std::string> warnings;
+};
+
+// Parses configuration text; `file` names it in errors.
+std::expected<MilterConfig, ConfigError> parseConfig(std::string_view text, const std::string& file);
+// Reads and parses a file.
+std::expected<MilterConfig, ConfigError> loadConfig(const std::string& path);
+
+// Whether a client is in an InternalHosts / ExternalIgnoreList set, as
+// OpenDKIM's peer lists decide (opendkim.conf(5), PeerList): host names
+// first ("mail.example.com" exactly, ".example.com" for any name below it,
+// '*' patterns in file order), then the address, most specific prefix
+// first; at each step a "!" entry beats a plain one. Unlike OpenDKIM, a "!"
+// host-name match is final (the address is not tried after it). IPv4-mapped
+// IPv6 addresses ("::ffff:192.0.2.1") match IPv4 entries. `client` may be
+// null (no address); `hostname` may be empty or "[192.0.2.1]" (no name).
+bool matches(const std::vector<Network>& list, const sockaddr* client, std::string_view hostname);
+
+// Parses one peer-list entry ("192.0.2.0/24", "!2001:db8::/32", "[::1]",
+// ".example.com", "mail.example.com", "*.example.com"); the error says what
+// was expected.
+std::expected<Network, std::string> parseNetwork(std::string_view entry);
+
+// A milter socket: "inet:PORT@HOST", "inet:PORT" (all interfaces),
+// "inet6:PORT@HOST", "local:/path" or "unix:/path". HOST may be a name, an
+// address, or an address in square brackets.
+struct SocketSpec {
+  enum class Kind { inet, inet6, local };
+  Kind kind = Kind::inet;
+  std::string host;  // empty: all interfaces; brackets removed
+  int port = 0;
+  std::string path;  // for local
+};
+std::expected<SocketSpec, std::string> parseSocketSpec(std::string_view spec);
+
+// A line of a table or list file (opendkim(8) "file:"/"refile:" data sets):
+// '#' to the end of the line removed, blank lines skipped, `key` is the text
+// up to the first white space and `value` the rest, trimmed.
+struct TableLine {
+  int number = 0;
+  std::string key;
+  std::string value;
+};
+// Reads a table file; errors name the file.
+std::expected<std::vector<TableLine>, ConfigError> readTableFile(const std::string& path);
+
+// '*' matches any run of characters (none included); the rest matches
+// itself, ASCII case-insensitively.
+bool wildcardMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace signet::milter

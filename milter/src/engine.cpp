@@ -1,0 +1,45 @@
+#include "engine.h"
+
+#include <unistd.h>
+
+#include "signet/unbound_resolver.h"
+
+namespace signet::milter {
+namespace {
+
+std::string hostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+}  // namespace
+
+std::expected<std::shared_ptr<const Engine>, ConfigError> Engine::build(const MilterConfig& config) {
+  UnboundOptions options;
+  options.nameservers = config.nameservers;
+  options.resolver_config = config.resolver_configuration;
+  options.trust_anchor_file = config.trust_anchor_file;
+  options.timeout = config.dns_timeout;
+  auto resolver = makeUnboundResolver(options);
+  if (!resolver) return std::unexpected(ConfigError{config.source, 0, "resolver: " + resolver.error().message});
+  return build(config, std::shared_ptr<Resolver>(std::move(*resolver)));
+}
+
+std::expected<std::shared_ptr<const Engine>, ConfigError> Engine::build(const MilterConfig& config,
+                                                                        std::shared_ptr<Resolver> resolver) {
+  auto engine = std::make_shared<Engine>();
+  engine->config = std::make_shared<const MilterConfig>(config);
+  auto keys = KeyStore::load(config);
+  if (!keys) return std::unexpected(keys.error());
+  engine->keys = std::move(*keys);
+  engine->resolver = std::move(resolver);
+  engine->verifier.resolver = engine->resolver.get();
+  engine->verifier.max_signatures = config.maximum_signatures;
+  engine->verifier.minimum_rsa_bits = config.minimum_key_bits;
+  engine->verifier.strict_rsa_sha1 = config.strict_sha1;
+  engine->authserv_id = config.authserv_id.empty() ? hostName() : config.authserv_id;
+  return std::shared_ptr<const Engine>(std::move(engine));
+}
+
+}  // namespace signet::milter

@@ -1,0 +1,89 @@
+// One milter connection's work, without libmilter: the glue hands each
+// callback's data here in a few lines, and applies the Outcome at
+// end-of-message. Decides sign vs verify per message (design.md: internal
+// client, authenticated, or {daemon_name} listed in MTA → sign), drives the
+// engine, and returns the header edits and the reply.
+//
+// Header values arrive as the MTA sends them with SMFIP_HDR_LEADSPC (the
+// space after the colon kept; folded lines joined with LF, which is turned
+// back into CRLF) so that signatures cover the message as it is delivered.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine.h"
+#include "policy.h"
+#include "signet/header.h"
+#include "signet/signer.h"
+#include "signet/verifier.h"
+
+namespace signet::milter {
+
+// Per-message facts from the MTA's macros and the qmail shim.
+struct Envelope {
+  std::string auth_authen;  // {auth_authen}
+  std::string auth_type;    // {auth_type}
+  std::string daemon_name;  // {daemon_name}
+  std::string dksign;       // {signet_dksign}: a DKSIGN key path ('%' = From domain)
+  std::string dkverify;     // {signet_dkverify}: a DKVERIFY letter set
+  std::string queue_id;     // i, when the MTA has one at MAIL FROM
+};
+
+struct HeaderInsert {
+  std::string name;
+  std::string value;  // with the leading space; folded with LF + TAB
+};
+
+struct Outcome {
+  Reply reply;
+  std::vector<HeaderInsert> inserts;  // top to bottom, all go above the first header
+  std::vector<int> remove_authentication_results;  // 1-based indexes among A-R fields, highest first
+  std::string log_line;
+};
+
+enum class Mode { none, sign, verify };
+
+class Session {
+ public:
+  explicit Session(const EngineHolder& engines) : engines_(engines) {}
+
+  void connect(std::string_view client_name, const sockaddr* client_address);
+  void mailFrom(Envelope envelope);
+  void header(std::string_view name, std::string_view value);
+  void endOfHeaders();
+  void body(std::span<const char> chunk);
+  Outcome endOfMessage(std::string_view queue_id);
+  void abortMessage();  // forget the message; the connection stays
+
+  Mode mode() const { return mode_; }
+
+ private:
+  void chooseMode();
+  Outcome finishSigning(std::string_view queue_id);
+  Outcome finishVerifying(std::string_view queue_id);
+  bool claimsOurAuthservId(std::string_view value) const;
+
+  const EngineHolder& engines_;
+  std::shared_ptr<const Engine> engine_;
+  bool internal_client_ = false;
+  std::string client_name_;
+  Envelope envelope_;
+  std::vector<HeaderField> headers_;
+  std::vector<int> our_results_;  // A-R fields claiming our authserv-id
+  int results_seen_ = 0;
+  Mode mode_ = Mode::none;
+  std::vector<std::shared_ptr<const SigningKey>> keys_;
+  std::string mode_note_;
+  std::unique_ptr<MessageSigner> signer_;
+  std::unique_ptr<MessageVerifier> verifier_;
+  std::string internal_error_;
+};
+
+}  // namespace signet::milter
