@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <expected>
 #include <memory>
 #include <optional>
@@ -61,22 +62,47 @@ class BodyCanonicalizer {
   std::uint64_t hashedLength() const { return hashed_; }
 
  protected:
+  // Appends to the output buffer, passing it to the sink when full.
   void emit(const char* data, std::size_t size) {
-    buffer_.append(data, size);
-    if (buffer_.size() >= kFlushThreshold) flush();
+    if (size > kBufferSize - used_) {
+      emitLong(data, size);
+      return;
+    }
+    std::memcpy(buffer_.get() + used_, data, size);
+    used_ += size;
   }
   void emit(char c) {
-    buffer_.push_back(c);
-    if (buffer_.size() >= kFlushThreshold) flush();
+    if (used_ == kBufferSize) flush();
+    buffer_[used_++] = c;
   }
-  void emitCrlfs(std::uint64_t count);
+  void emitCrlf() {
+    if (kBufferSize - used_ < 2) flush();
+    buffer_[used_] = '\r';
+    buffer_[used_ + 1] = '\n';
+    used_ += 2;
+  }
+  void emitCrlfs(std::uint64_t count) {
+    for (; count > 0; --count) emitCrlf();
+  }
+  // For writing in place: room for `size` (at most kMaxReserve) bytes at the
+  // returned pointer; commit() then says how many were written.
+  char* reserve(std::size_t size) {
+    if (kBufferSize - used_ < size) flush();
+    return buffer_.get() + used_;
+  }
+  void commit(std::size_t size) { used_ += size; }
   void flush();
 
+  static constexpr std::size_t kMaxReserve = 4096;
+
  private:
-  static constexpr std::size_t kFlushThreshold = 16 * 1024;
+  void emitLong(const char* data, std::size_t size);
+
+  static constexpr std::size_t kBufferSize = 16 * 1024;
   BodySink& sink_;
   std::optional<std::uint64_t> limit_;
-  std::string buffer_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t used_ = 0;
   std::uint64_t produced_ = 0;
   std::uint64_t hashed_ = 0;
 };
@@ -104,13 +130,19 @@ class RelaxedBodyCanonicalizer final : public BodyCanonicalizer {
   void finish() override;
 
  private:
-  void flushHeld();
-  std::size_t contentRunEnd(const char* p, std::size_t i, std::size_t n) const;
+  void flushHeld() {
+    emitCrlfs(held_crlfs_);
+    held_crlfs_ = 0;
+    if (held_wsp_) emit(' ');
+    held_wsp_ = false;
+  }
+  std::size_t copyContentRun(const char* p, std::size_t i, std::size_t n);
 
   std::uint64_t held_crlfs_ = 0;
   bool held_wsp_ = false;
   bool held_cr_ = false;
   bool wrote_content_ = false;
+  bool line_closed_ = false;  // the output ends with a CRLF copied with its line
 };
 
 std::unique_ptr<BodyCanonicalizer> makeBodyCanonicalizer(Canonicalization c, BodySink& sink,

@@ -92,6 +92,11 @@ std::vector<std::string> headerNamesToSign(const SignatureSpec& spec, std::span<
     for (std::string_view name : kDefaultHeaders)
       for (std::size_t i = count(name); i > 0; --i) names.emplace_back(name);
   }
+  // RFC 6376 section 5.4: From must always be signed, even when absent.
+  bool has_from = false;
+  for (const auto& n : names)
+    if (headerNameEquals(n, "From")) has_from = true;
+  if (!has_from) names.emplace_back("From");
   for (const auto& name : spec.oversign) {
     std::size_t listed = 0;
     for (const auto& n : names)

@@ -1,5 +1,6 @@
 #include "signet/canonicalization.h"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -72,25 +73,30 @@ void appendCanonicalHeader(std::string& out, std::string_view raw, Canonicalizat
 }
 
 BodyCanonicalizer::BodyCanonicalizer(BodySink& sink, std::optional<std::uint64_t> limit)
-    : sink_(sink), limit_(limit) {
-  buffer_.reserve(kFlushThreshold + 1024);
-}
+    : sink_(sink), limit_(limit), buffer_(std::make_unique_for_overwrite<char[]>(kBufferSize)) {}
 
-void BodyCanonicalizer::emitCrlfs(std::uint64_t count) {
-  for (; count > 0; --count) emit("\r\n", 2);
+void BodyCanonicalizer::emitLong(const char* data, std::size_t size) {
+  while (size > 0) {
+    if (used_ == kBufferSize) flush();
+    const std::size_t take = std::min(size, kBufferSize - used_);
+    std::memcpy(buffer_.get() + used_, data, take);
+    used_ += take;
+    data += take;
+    size -= take;
+  }
 }
 
 void BodyCanonicalizer::flush() {
-  if (buffer_.empty()) return;
-  std::size_t take = buffer_.size();
+  if (used_ == 0) return;
+  std::size_t take = used_;
   if (limit_) {
     const std::uint64_t room = *limit_ > hashed_ ? *limit_ - hashed_ : 0;
     if (room < take) take = static_cast<std::size_t>(room);
   }
-  if (take > 0) sink_.write(std::span<const char>(buffer_.data(), take));
+  if (take > 0) sink_.write(std::span<const char>(buffer_.get(), take));
   hashed_ += take;
-  produced_ += buffer_.size();
-  buffer_.clear();
+  produced_ += used_;
+  used_ = 0;
 }
 
 // --- simple (RFC 6376 section 3.4.3) ---
@@ -141,47 +147,75 @@ void SimpleBodyCanonicalizer::finish() {
 }
 
 // --- relaxed (RFC 6376 section 3.4.4) ---
+//
+// Most of a body is runs that relaxed canonicalization leaves as they are,
+// but for HTAB becoming SP: words with single white space between them, and
+// CRLF line ends. Those are copied straight into the output buffer, many
+// bytes at a time; the byte-wise path in update() handles only what ends a
+// run: white space followed by white space or CR, a CR not followed by LF, a
+// CRLF followed by CR (an empty line, which may be trailing).
 
-void RelaxedBodyCanonicalizer::flushHeld() {
-  if (held_crlfs_ > 0) {
-    emitCrlfs(held_crlfs_);
-    held_crlfs_ = 0;
-  }
-  if (held_wsp_) {
-    emit(' ');
-    held_wsp_ = false;
-  }
-}
+namespace {
 
-// From p[i], a byte that is neither white space nor CR, finds where the run
-// that can be copied unchanged ends: at a HTAB, a CR, or a SP followed by SP,
-// HTAB or CR. The last byte of the chunk is left to the byte-wise path, since
-// what follows it is not known yet.
-std::size_t RelaxedBodyCanonicalizer::contentRunEnd(const char* p, std::size_t i,
-                                                    std::size_t n) const {
+bool isWspOrCr(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+
 #if defined(__SSE2__)
+// Copies from in[k] to out[k], HTAB as SP, 16 bytes at a time, until a run
+// end or until fewer than 18 bytes are left; returns where it got to.
+std::size_t copyRunSse2(const char* in, std::size_t k, std::size_t size, char* out, bool& stopped) {
   const __m128i sp = _mm_set1_epi8(' ');
   const __m128i tab = _mm_set1_epi8('\t');
   const __m128i cr = _mm_set1_epi8('\r');
-  while (i + 17 <= n) {
-    const __m128i cur = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i + 1));
-    const __m128i cur_tab_cr = _mm_or_si128(_mm_cmpeq_epi8(cur, tab), _mm_cmpeq_epi8(cur, cr));
-    const __m128i next_ws = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(next, sp), _mm_cmpeq_epi8(next, tab)),
-                                         _mm_cmpeq_epi8(next, cr));
-    const __m128i stop = _mm_or_si128(cur_tab_cr, _mm_and_si128(_mm_cmpeq_epi8(cur, sp), next_ws));
-    const int mask = _mm_movemask_epi8(stop);
-    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-    i += 16;
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i tab_to_sp = _mm_set1_epi8('\t' ^ ' ');
+  for (; k + 18 <= size; k += 16) {
+    const __m128i cur = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + k));
+    const __m128i next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + k + 1));
+    const __m128i after_next = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + k + 2));
+    const __m128i cur_tab = _mm_cmpeq_epi8(cur, tab);
+    const __m128i cur_wsp = _mm_or_si128(_mm_cmpeq_epi8(cur, sp), cur_tab);
+    const __m128i next_wsp_cr = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(next, sp), _mm_cmpeq_epi8(next, tab)),
+                                             _mm_cmpeq_epi8(next, cr));
+    const __m128i crlf_then_text = _mm_andnot_si128(_mm_cmpeq_epi8(after_next, cr), _mm_cmpeq_epi8(next, lf));
+    const __m128i stop = _mm_or_si128(_mm_and_si128(cur_wsp, next_wsp_cr),
+                                      _mm_andnot_si128(crlf_then_text, _mm_cmpeq_epi8(cur, cr)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + k), _mm_xor_si128(cur, _mm_and_si128(cur_tab, tab_to_sp)));
+    const auto mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    if (mask != 0) {
+      stopped = true;
+      return k + static_cast<std::size_t>(__builtin_ctz(mask));
+    }
   }
+  return k;
+}
 #endif
-  while (i + 1 < n) {
-    const char c = p[i];
-    if (c == '\t' || c == '\r') return i;
-    if (c == ' ' && (p[i + 1] == ' ' || p[i + 1] == '\t' || p[i + 1] == '\r')) return i;
-    ++i;
+
+}  // namespace
+
+// From p[i], a byte that is neither white space nor CR, copies the run that
+// stays as it is (HTAB as SP) to the output; returns where it ends (or after
+// kMaxReserve bytes). What follows the last byte of the chunk is not known
+// yet, so that byte is left to the byte-wise path unless it is p[i].
+std::size_t RelaxedBodyCanonicalizer::copyContentRun(const char* p, std::size_t i, std::size_t n) {
+  const char* in = p + i;
+  const std::size_t size = std::min(n - i, kMaxReserve);
+  char* out = reserve(size);
+  bool stopped = false;
+  std::size_t k = 0;
+#if defined(__SSE2__)
+  k = copyRunSse2(in, k, size, out, stopped);
+#endif
+  for (; !stopped && k + 1 < size; ++k) {  // the last bytes, one at a time
+    const char c = in[k];
+    const bool run_end = c == '\r' ? !(i + k + 2 < n && in[k + 1] == '\n' && in[k + 2] != '\r')
+                                   : isWsp(c) && isWspOrCr(in[k + 1]);
+    if (run_end) break;
+    out[k] = c == '\t' ? ' ' : c;
   }
-  return i;
+  if (k == 0) out[k++] = in[0];
+  commit(k);
+  line_closed_ = k >= 2 && in[k - 1] == '\n' && in[k - 2] == '\r';
+  return i + k;
 }
 
 void RelaxedBodyCanonicalizer::update(std::span<const char> body) {
@@ -201,27 +235,28 @@ void RelaxedBodyCanonicalizer::update(std::span<const char> body) {
       flushHeld();  // a CR not followed by LF is content
       emit('\r');
       wrote_content_ = true;
+      line_closed_ = false;
     }
     if (c == '\r') {
+      if (i + 1 < n && p[i + 1] == '\n') {  // a line end that ended a run
+        held_wsp_ = false;
+        ++held_crlfs_;
+        i += 2;
+        continue;
+      }
       held_cr_ = true;
       ++i;
       continue;
     }
     if (isWsp(c)) {
       held_wsp_ = true;
-      ++i;
+      do ++i;
+      while (i < n && isWsp(p[i]));
       continue;
     }
     flushHeld();
     wrote_content_ = true;
-    const std::size_t end = contentRunEnd(p, i, n);
-    if (end == i) {
-      emit(c);
-      ++i;
-      continue;
-    }
-    emit(p + i, end - i);
-    i = end;
+    i = copyContentRun(p, i, n);
   }
 }
 
@@ -230,10 +265,11 @@ void RelaxedBodyCanonicalizer::finish() {
     flushHeld();
     emit('\r');
     wrote_content_ = true;
+    line_closed_ = false;
     held_cr_ = false;
   }
   // White space after the last line is dropped as line-end white space.
-  if (wrote_content_) emit("\r\n", 2);
+  if (wrote_content_ && !line_closed_) emit("\r\n", 2);
   flush();
 }
 

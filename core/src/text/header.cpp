@@ -131,7 +131,8 @@ std::expected<void, ParseError> MessageReader::finish() {
     std::string rest = std::move(line_);
     line_.clear();
     if (!rest.empty() && rest.back() == '\r') rest.pop_back();
-    if (!rest.empty() && isWsp(rest[0]) && !field_.empty()) {
+    if (!rest.empty() && isWsp(rest[0])) {
+      if (field_.empty()) return parseError("header", "continuation line before the first field");
       field_.append("\r\n");
       field_.append(rest);
     } else if (!rest.empty()) {

@@ -155,8 +155,8 @@ std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view hea
     auto n = parseNumber("x", stripWhitespace(*x));
     if (!n) return std::unexpected(n.error());
     sig.expiration = *n;
-    if (sig.timestamp && *sig.expiration < *sig.timestamp)
-      return parseError("tag x", "expires before it was made (x= < t=)");
+    if (sig.timestamp && *sig.expiration <= *sig.timestamp)
+      return parseError("tag x", "expires no later than it was made (x= <= t=)");
   }
   if (auto z = tags.value("z")) sig.copied_headers = std::string(*z);
   return sig;
