@@ -8,16 +8,20 @@
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include "engine.h"
 #include "milter_glue.h"
@@ -60,19 +64,20 @@ std::expected<void, std::string> dropPrivileges(const Identity& id) {
   return {};
 }
 
-// Linux passes TCP_NODELAY from a listening socket on to the sockets
-// accepted from it. libmilter keeps its sockets to itself, so find its
-// listening inet sockets among our descriptors.
-int setNoDelayOnListeningSockets() {
+// libmilter keeps its listening socket to itself; find it among our
+// descriptors (the one listening stream socket of the given families).
+template <typename Action>
+int forEachListeningSocket(bool include_unix, Action&& action) {
   int count = 0;
   std::error_code ec;
+  std::vector<int> fds;
   for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd", ec)) {
-    int fd = -1;
     try {
-      fd = std::stoi(entry.path().filename().string());
+      fds.push_back(std::stoi(entry.path().filename().string()));
     } catch (...) {
-      continue;
     }
+  }
+  for (int fd : fds) {
     int listening = 0, domain = 0, type = 0;
     socklen_t size = sizeof(int);
     if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) continue;
@@ -80,11 +85,41 @@ int setNoDelayOnListeningSockets() {
     if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &size) != 0) continue;
     size = sizeof(int);
     if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_STREAM) continue;
-    if (domain != AF_INET && domain != AF_INET6) continue;
-    const int one = 1;
-    if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0) ++count;
+    if (domain != AF_INET && domain != AF_INET6 && !(include_unix && domain == AF_UNIX)) continue;
+    if (action(fd, domain)) ++count;
   }
   return count;
+}
+
+// Linux passes TCP_NODELAY from a listening socket on to the sockets
+// accepted from it, so end-of-message replies are not delayed by Nagle's
+// algorithm when the MTA delays its ACKs.
+int setNoDelayOnListeningSockets() {
+  return forEachListeningSocket(false, [](int fd, int) {
+    const int one = 1;
+    return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == 0;
+  });
+}
+
+// Stops taking connections while libmilter's workers go on serving the open
+// ones: the listening socket is replaced, under the same descriptor, by a
+// listening socket nobody can reach (an abstract unix socket with a name
+// only this process knows), so libmilter's listener waits quietly and the
+// MTA finds the milter gone, as if it had stopped.
+int stopListening() {
+  return forEachListeningSocket(true, [](int fd, int) {
+    const int quiet = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (quiet < 0) return false;
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string name = "signet-milter-stopping-" + std::to_string(getpid()) + "-" + std::to_string(fd);
+    std::memcpy(address.sun_path + 1, name.data(), std::min(name.size(), sizeof address.sun_path - 2));
+    const socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    const bool ok = bind(quiet, reinterpret_cast<sockaddr*>(&address), length) == 0 && listen(quiet, 1) == 0 &&
+                    dup2(quiet, fd) >= 0;
+    ::close(quiet);
+    return ok;
+  });
 }
 
 std::string unixSocketPath(const std::string& socket) {
@@ -143,6 +178,26 @@ void report(int fd, const std::string& message) {
     // Nobody is left to tell.
   }
   ::close(fd);
+}
+
+// Loads the configuration and keys again; a bad new set is refused and the
+// running one stays.
+void reload(const DaemonOptions& options, EngineHolder& engines, Logger& logger) {
+  auto fresh = loadConfig(options.config_path);
+  if (!fresh) {
+    logger.error("reload refused, keeping the running configuration: " + fresh.error().text());
+    return;
+  }
+  if (!options.socket_override.empty()) fresh->socket = options.socket_override;
+  auto rebuilt = Engine::build(*fresh);
+  if (!rebuilt) {
+    logger.error("reload refused, keeping the running configuration: " + rebuilt.error().text());
+    return;
+  }
+  if (fresh->socket != engines.get()->config->socket)
+    logger.warning("reload: a new Socket takes effect only after a restart");
+  engines.set(*rebuilt);
+  logger.info("configuration and keys reloaded from " + options.config_path);
 }
 
 }  // namespace
@@ -235,45 +290,38 @@ int runDaemon(const DaemonOptions& options) {
     logger.warning("running as root: set UserID to drop privileges after start-up");
   }
 
+  // Signals are taken here, not by libmilter (see milter_glue.cpp):
+  // SIGHUP reloads; SIGTERM or SIGINT stops taking connections, lets the
+  // messages in flight finish, then ends smfi_main().
   std::atomic<bool> stopping{false};
-  std::thread reloader([&] {
-    sigset_t hangup;
-    sigemptyset(&hangup);
-    sigaddset(&hangup, SIGHUP);
+  std::thread signal_thread([&] {
     const timespec tick{1, 0};
     while (!stopping) {
-      if (sigtimedwait(&hangup, nullptr, &tick) != SIGHUP) continue;
-      auto fresh = loadConfig(options.config_path);
-      if (!fresh) {
-        logger.error("reload refused, keeping the running configuration: " + fresh.error().text());
-        continue;
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGHUP) {
+        reload(options, engines, logger);
+      } else if (sig == SIGTERM || sig == SIGINT) {
+        stopListening();
+        if (!socket_path.empty()) ::unlink(socket_path.c_str());
+        logger.info("stopping: no new connections; " + std::to_string(context.messages_in_flight.load()) +
+                    " message(s) in flight");
+        const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
+        while (context.messages_in_flight > 0 && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        if (context.messages_in_flight > 0)
+          logger.warning("stopping with " + std::to_string(context.messages_in_flight.load()) +
+                         " message(s) unfinished after " + std::to_string(kShutdownGrace.count()) + " s");
+        smfi_stop();
+        return;
       }
-      if (!options.socket_override.empty()) fresh->socket = options.socket_override;
-      auto rebuilt = Engine::build(*fresh);
-      if (!rebuilt) {
-        logger.error("reload refused, keeping the running configuration: " + rebuilt.error().text());
-        continue;
-      }
-      if (fresh->socket != engines.get()->config->socket)
-        logger.warning("reload: a new Socket takes effect only after a restart");
-      engines.set(*rebuilt);
-      logger.info("configuration and keys reloaded from " + options.config_path);
     }
   });
 
   logger.info("listening on " + config->socket + (options.foreground ? " (foreground)" : ""));
   report(report_fd, "ok");
   const int result = smfi_main();
-
-  // smfi_main() returns once SIGTERM/SIGINT stopped the listener; let the
-  // messages in flight finish.
-  const auto deadline = std::chrono::steady_clock::now() + kShutdownGrace;
-  while (context.active_connections > 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   stopping = true;
-  reloader.join();
-  if (context.active_connections > 0)
-    logger.warning("stopping with " + std::to_string(context.active_connections.load()) + " connection(s) still open");
+  signal_thread.join();
   if (!config->pid_file.empty()) ::unlink(config->pid_file.c_str());
   logger.info("stopped");
   return result == MI_SUCCESS ? 0 : kExitOsError;

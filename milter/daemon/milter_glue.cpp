@@ -24,8 +24,20 @@ GlueContext* g_context = nullptr;
 struct Connection {
   Session session;
   bool leading_space = false;  // SMFIP_HDR_LEADSPC was agreed
+  bool in_message = false;
   explicit Connection(const EngineHolder& engines) : session(engines) { ++g_context->active_connections; }
-  ~Connection() { --g_context->active_connections; }
+  ~Connection() {
+    endMessage();
+    --g_context->active_connections;
+  }
+  void beginMessage() {
+    if (!in_message) ++g_context->messages_in_flight;
+    in_message = true;
+  }
+  void endMessage() {
+    if (in_message) --g_context->messages_in_flight;
+    in_message = false;
+  }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 };
@@ -109,7 +121,9 @@ sfsistat onEnvFrom(SMFICTX* ctx, char**) {
     envelope.dksign = macro(ctx, "{signet_dksign}");
     envelope.dkverify = macro(ctx, "{signet_dkverify}");
     envelope.queue_id = macro(ctx, "i");
-    connectionOf(ctx)->session.mailFrom(std::move(envelope));
+    Connection* c = connectionOf(ctx);
+    c->beginMessage();
+    c->session.mailFrom(std::move(envelope));
     return SMFIS_CONTINUE;
   });
 }
@@ -142,6 +156,7 @@ sfsistat onEndOfMessage(SMFICTX* ctx) {
     Connection* c = connectionOf(ctx);
     std::string queue_id = macro(ctx, "i");
     const Outcome out = c->session.endOfMessage(queue_id);
+    c->endMessage();
     for (int index : out.remove_authentication_results)
       smfi_chgheader(ctx, const_cast<char*>("Authentication-Results"), index, nullptr);
     for (auto it = out.inserts.rbegin(); it != out.inserts.rend(); ++it) {
@@ -164,7 +179,10 @@ sfsistat onEndOfMessage(SMFICTX* ctx) {
 
 sfsistat onAbort(SMFICTX* ctx) {
   return guarded(ctx, "abort", [&] {
-    if (Connection* c = connectionOf(ctx)) c->session.abortMessage();
+    if (Connection* c = connectionOf(ctx)) {
+      c->session.abortMessage();
+      c->endMessage();
+    }
     return SMFIS_CONTINUE;
   });
 }
@@ -205,14 +223,17 @@ bool registerFilter(GlueContext& context, std::string& error) {
 }  // namespace signet::milter
 
 // libmilter's signal thread calls sigwait() for SIGHUP, SIGTERM and SIGINT
-// and stops the filter on any of them. signet-milter keeps SIGHUP for
-// reloading (its own thread waits for it with sigwaitinfo), so this
-// definition, which libmilter's call binds to, leaves SIGHUP out of the set.
+// and stops the filter on any of them, abandoning messages in flight (its
+// worker pool ends with smfi_main()). signet-milter handles these signals in
+// its own thread (daemon.cpp: reload, and a stop that lets messages finish),
+// so this definition, which libmilter's call binds to, leaves them out.
 extern "C" int sigwait(const sigset_t* set, int* sig) {
-  sigset_t without_hangup = *set;
-  sigdelset(&without_hangup, SIGHUP);
+  sigset_t theirs = *set;
+  sigdelset(&theirs, SIGHUP);
+  sigdelset(&theirs, SIGTERM);
+  sigdelset(&theirs, SIGINT);
   for (;;) {
-    const int received = sigwaitinfo(&without_hangup, nullptr);
+    const int received = sigwaitinfo(&theirs, nullptr);
     if (received > 0) {
       *sig = received;
       return 0;

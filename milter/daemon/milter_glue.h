@@ -15,6 +15,7 @@ struct GlueContext {
   EngineHolder* engines;
   Logger* logger;
   std::atomic<int> active_connections{0};
+  std::atomic<int> messages_in_flight{0};  // between MAIL FROM and end of message or abort
 };
 
 // Registers the filter with libmilter; `context` must outlive smfi_main().

@@ -27,6 +27,40 @@ HeaderInsert toInsert(std::string_view field) {
   return h;
 }
 
+// The authserv-id of an Authentication-Results value (RFC 8601 section 2.2):
+// the first value after optional CFWS (comments skipped, nested), a token or
+// a quoted string.
+std::string authservIdOf(std::string_view v) {
+  std::size_t i = 0;
+  for (;;) {
+    while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')) ++i;
+    if (i >= v.size() || v[i] != '(') break;
+    int depth = 0;
+    for (; i < v.size(); ++i) {
+      if (v[i] == '\\') ++i;
+      else if (v[i] == '(') ++depth;
+      else if (v[i] == ')' && --depth == 0) {
+        ++i;
+        break;
+      }
+    }
+  }
+  std::string id;
+  if (i < v.size() && v[i] == '"') {
+    for (++i; i < v.size() && v[i] != '"'; ++i) {
+      if (v[i] == '\\' && i + 1 < v.size()) ++i;
+      id.push_back(v[i]);
+    }
+    return id;
+  }
+  for (; i < v.size(); ++i) {
+    const char c = v[i];
+    if (c == ';' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '(') break;
+    id.push_back(c);
+  }
+  return id;
+}
+
 std::string fromDomainOf(const std::vector<HeaderField>& headers, std::string* address) {
   for (const auto& h : headers) {
     if (!headerNameEquals(h.name(), "From")) continue;
@@ -62,15 +96,7 @@ void Session::header(std::string_view name, std::string_view value) {
 }
 
 bool Session::claimsOurAuthservId(std::string_view value) const {
-  // authserv-id is the first token, before ";" (RFC 8601 section 2.2),
-  // possibly after CFWS; a version number may follow it.
-  std::size_t i = 0;
-  while (i < value.size() && (value[i] == ' ' || value[i] == '\t' || value[i] == '\r' || value[i] == '\n')) ++i;
-  std::size_t end = i;
-  while (end < value.size() && value[end] != ';' && value[end] != ' ' && value[end] != '\t' &&
-         value[end] != '\r' && value[end] != '\n' && value[end] != '(')
-    ++end;
-  return headerNameEquals(value.substr(i, end - i), engine_->authserv_id);
+  return headerNameEquals(authservIdOf(value), engine_->authserv_id);
 }
 
 void Session::chooseMode() {

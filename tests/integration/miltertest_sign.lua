@@ -1,0 +1,26 @@
+-- A message from a client that may sign (internal address, {auth_authen},
+-- or a {daemon_name} listed in MTA) is signed: the DKIM-Signature fields
+-- are inserted at index 0, nothing else is added, and the message goes on.
+-- The driver checks that the signatures verify (dkimpy and `signet verify`).
+--
+-- Globals: those of miltertest_lib.lua, and
+--   lib          path of miltertest_lib.lua
+--   signatures   how many DKIM-Signature fields to expect (default 1)
+local lib = dofile(lib)
+
+lib.main(function()
+  local conn = lib.play()
+  lib.expect_reply(conn, "accept")
+  local want = tonumber(signatures or "1")
+  local sigs = lib.added(conn, "DKIM-Signature")
+  lib.expect(#sigs == want, want .. " DKIM-Signature field(s) added", #sigs)
+  lib.expect_at_top(conn, "DKIM-Signature", sigs)
+  lib.expect(not mt.eom_check(conn, MT_HDRADD), "nothing appended at the bottom (SMFIR_ADDHEADER)")
+  lib.expect(#lib.added(conn, "Authentication-Results") == 0, "no Authentication-Results on a message it signs")
+  for i, v in ipairs(sigs) do
+    local d = lib.unfold(v)
+    lib.expect(d:find("d=example.com;", 1, true) ~= nil, "signature #" .. i .. " has d=example.com", d)
+  end
+  lib.report_values("DKIM-Signature", sigs)
+  mt.disconnect(conn)
+end)
