@@ -1,9 +1,12 @@
-// signet sign: prepends DKIM-Signature header fields to a message.
+// signet sign: prepends DKIM-Signature header fields, and with --domainkeys
+// a DomainKey-Signature, to a message.
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "cli.h"
+#include "signet/domainkeys.h"
 #include "signet/signer.h"
 
 namespace signet::cli {
@@ -98,30 +101,98 @@ std::expected<std::vector<SignatureSpec>, Failure> buildSpecs(const std::vector<
   return specs;
 }
 
+// --domainkeys signs with the first RSA key given, under its domain and selector.
+std::expected<DomainKeysSpec, Failure> domainKeysSpec(const std::vector<SignatureSpec>& specs,
+                                                      DomainKeysCanonicalization canonicalization) {
+  for (const auto& spec : specs) {
+    if (spec.key->type() != KeyType::rsa) continue;
+    DomainKeysSpec dk{spec.domain, spec.selector, spec.key, canonicalization, false};
+    if (auto ok = validate(dk); !ok) return std::unexpected(Failure{kExitUsage, ok.error().message});
+    return dk;
+  }
+  return std::unexpected(Failure{kExitUsage, "--domainkeys needs an RSA key (DomainKeys signs with rsa-sha1)"});
+}
+
+struct DomainKeysOptions {
+  bool enabled = false;
+  bool no_dkim = false;
+  std::optional<DomainKeysCanonicalization> canonicalization;
+};
+
+std::expected<DomainKeysOptions, Failure> domainKeysOptions(const std::vector<Argument>& args) {
+  DomainKeysOptions dk;
+  for (const auto& arg : args) {
+    if (arg.name == "domainkeys") dk.enabled = true;
+    else if (arg.name == "no-dkim") dk.no_dkim = true;
+    else if (arg.name == "dk-canonicalization") {
+      auto c = parseDomainKeysCanonicalization(arg.value);
+      if (!c) return std::unexpected(Failure{kExitUsage, "--dk-canonicalization takes simple or nofws"});
+      dk.canonicalization = *c;
+    }
+  }
+  if (dk.no_dkim && !dk.enabled) return std::unexpected(Failure{kExitUsage, "--no-dkim needs --domainkeys"});
+  if (dk.canonicalization && !dk.enabled)
+    return std::unexpected(Failure{kExitUsage, "--dk-canonicalization needs --domainkeys"});
+  return dk;
+}
+
+void writeField(const std::string& field, const std::string& line_end) {
+  std::fwrite(field.data(), 1, field.size(), stdout);
+  std::fwrite(line_end.data(), 1, line_end.size(), stdout);
+}
+
 }  // namespace
 
 int runSign(int argc, char** argv) {
   auto args = parseArguments(argc, argv, 2,
                              {"domain", "selector", "key", "algorithm", "canonicalization", "headers",
-                              "oversign", "identity", "expire"},
-                             {"body-length", "no-oversign", "no-timestamp"});
+                              "oversign", "identity", "expire", "dk-canonicalization"},
+                             {"body-length", "no-oversign", "no-timestamp", "domainkeys", "no-dkim"});
   if (!args) return report(args.error());
+  auto dk_options = domainKeysOptions(*args);
+  if (!dk_options) return report(dk_options.error());
   auto specs = buildSpecs(*args);
   if (!specs) return report(specs.error());
 
-  MessageSigner signer(std::move(*specs));
-  MessageReader reader([&](HeaderField&& f) { signer.addHeader(std::move(f)); },
-                       [&] { signer.endOfHeaders(); },
-                       [&](std::span<const char> body) { signer.addBody(body); });
+  std::optional<DomainKeysSigner> dk;
+  if (dk_options->enabled) {
+    auto spec = domainKeysSpec(*specs, dk_options->canonicalization.value_or(DomainKeysCanonicalization::nofws));
+    if (!spec) return report(spec.error());
+    dk.emplace(std::move(*spec));
+  }
+  std::optional<MessageSigner> signer;
+  if (!dk_options->no_dkim) signer.emplace(std::move(*specs));
+  MessageReader reader(
+      [&](HeaderField&& f) {
+        if (dk) dk->addHeader(f);
+        if (signer) signer->addHeader(std::move(f));
+      },
+      [&] {
+        if (dk) dk->endOfHeaders();
+        if (signer) signer->endOfHeaders();
+      },
+      [&](std::span<const char> body) {
+        if (dk) dk->addBody(body);
+        if (signer) signer->addBody(body);
+      });
   SpooledInput input;
   if (auto r = input.readAll(stdin, reader); !r) return report(r.error());
   const std::string line_end = reader.sawLfLineEnds() ? "\n" : "\r\n";
-  auto fields = signer.finish(line_end);
-  if (!fields) return report(Failure{kExitSoftware, fields.error().message});
-  for (const auto& field : *fields) {
-    std::fwrite(field.data(), 1, field.size(), stdout);
-    std::fwrite(line_end.data(), 1, line_end.size(), stdout);
+  std::vector<std::string> fields;
+  if (signer) {
+    auto dkim_fields = signer->finish(line_end);
+    if (!dkim_fields) return report(Failure{kExitSoftware, dkim_fields.error().message});
+    fields = std::move(*dkim_fields);
   }
+  // The DomainKey-Signature goes directly above the original header block:
+  // a DomainKeys verifier hashes what follows it, which must not include the
+  // new DKIM-Signature fields.
+  if (dk) {
+    auto dk_field = dk->finish(line_end);
+    if (!dk_field) return report(Failure{kExitData, dk_field.error().message});
+    fields.push_back(std::move(*dk_field));
+  }
+  for (const auto& field : fields) writeField(field, line_end);
   if (auto r = input.writeTo(stdout); !r) return report(r.error());
   if (std::fflush(stdout) != 0) return report(Failure{kExitIo, "writing the message failed"});
   return kExitOk;

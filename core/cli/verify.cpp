@@ -1,5 +1,6 @@
-// signet verify: checks every signature of a message and prints one
-// Authentication-Results header field, or one JSON object per signature.
+// signet verify: checks every signature of a message, DKIM and DomainKeys,
+// and prints one Authentication-Results header field (with --domainkey-status
+// also a DomainKey-Status header field), or one JSON object per signature.
 #include <unistd.h>
 
 #include <charconv>
@@ -8,6 +9,7 @@
 
 #include "cli.h"
 #include "signet/auth_results.h"
+#include "signet/domainkeys.h"
 #include "signet/verifier.h"
 
 namespace signet::cli {
@@ -19,7 +21,8 @@ std::string hostName() {
   return name;
 }
 
-std::string toJson(const SignatureResult& r) {
+// One JSON object; `domainkey_status` is added for a DomainKeys signature.
+std::string toJson(const SignatureResult& r, std::string_view domainkey_status = {}) {
   std::string out = "{\"method\":" + jsonString(r.method) + ",\"result\":" + jsonString(toString(r.verdict)) +
                     ",\"domain\":" + jsonString(r.domain) + ",\"selector\":" + jsonString(r.selector) +
                     ",\"algorithm\":" + jsonString(r.algorithm) + ",\"bits\":" + std::to_string(r.key_bits) +
@@ -28,6 +31,7 @@ std::string toJson(const SignatureResult& r) {
                     ",\"testing\":" + (r.testing ? "true" : "false") +
                     ",\"header_b\":" + jsonString(r.signature_prefix);
   if (r.signed_body_length) out += ",\"signed_body_length\":" + std::to_string(*r.signed_body_length);
+  if (!domainkey_status.empty()) out += ",\"domainkey_status\":" + jsonString(domainkey_status);
   return out + "}";
 }
 
@@ -56,11 +60,12 @@ int runVerify(int argc, char** argv) {
   auto args = parseArguments(argc, argv, 2,
                              {"resolver-conf", "nameserver", "trust-anchor", "timeout", "authserv-id",
                               "minimum-key-bits", "max-signatures"},
-                             {"json", "strict-sha1"});
+                             {"json", "strict-sha1", "domainkey-status"});
   if (!args) return report(args.error());
   ResolverSettings dns;
   VerifierOptions options;
   bool json = false;
+  bool status_header = false;
   std::string authserv_id = hostName();
   for (const auto& arg : *args) {
     auto taken = dns.take(arg);
@@ -68,6 +73,7 @@ int runVerify(int argc, char** argv) {
     if (*taken) continue;
     if (arg.name == "json") json = true;
     else if (arg.name == "strict-sha1") options.strict_rsa_sha1 = true;
+    else if (arg.name == "domainkey-status") status_header = true;
     else if (arg.name == "authserv-id") authserv_id = arg.value;
     else if (arg.name == "minimum-key-bits") {
       auto n = parseCount(arg, 512, 16384);
@@ -84,15 +90,30 @@ int runVerify(int argc, char** argv) {
   options.resolver = resolver->get();
 
   MessageVerifier verifier(options);
-  MessageReader reader([&](HeaderField&& f) { verifier.addHeader(std::move(f)); },
-                       [&] { verifier.endOfHeaders(); },
-                       [&](std::span<const char> body) { verifier.addBody(body); });
+  DomainKeysVerifier dk_verifier(options);
+  MessageReader reader(
+      [&](HeaderField&& f) {
+        dk_verifier.addHeader(f);
+        verifier.addHeader(std::move(f));
+      },
+      [&] {
+        verifier.endOfHeaders();
+        dk_verifier.endOfHeaders();
+      },
+      [&](std::span<const char> body) {
+        verifier.addBody(body);
+        dk_verifier.addBody(body);
+      });
   SpooledInput input;
   if (auto r = input.readAll(stdin, reader); !r) return report(r.error());
-  const std::vector<SignatureResult> results = verifier.finish();
+  std::vector<SignatureResult> results = verifier.finish();
+  const std::vector<DomainKeysResult> dk_results = dk_verifier.finish();
+  for (const auto& r : dk_results) results.push_back(r.result);
   const std::string line_end = reader.sawLfLineEnds() ? "\n" : "\r\n";
   if (json) {
-    for (const auto& r : results) std::cout << toJson(r) << "\n";
+    const std::size_t dkim_count = results.size() - dk_results.size();
+    for (std::size_t i = 0; i < dkim_count; ++i) std::cout << toJson(results[i]) << "\n";
+    for (const auto& r : dk_results) std::cout << toJson(r.result, domainKeyStatus(std::span(&r, 1))) << "\n";
     if (results.empty()) {
       SignatureResult none;
       none.reason = "message not signed";
@@ -100,10 +121,12 @@ int runVerify(int argc, char** argv) {
     }
   } else {
     std::cout << renderAuthenticationResults(authserv_id, results, line_end) << line_end;
+    if (status_header) std::cout << kDomainKeyStatusHeader << ": " << domainKeyStatus(dk_results) << line_end;
   }
-  if (verifier.signaturesIgnored() > 0)
-    std::cerr << "signet: " << verifier.signaturesIgnored() << " signature(s) beyond --max-signatures "
-              << options.max_signatures << " not checked\n";
+  const std::size_t ignored = verifier.signaturesIgnored() + dk_verifier.signaturesIgnored();
+  if (ignored > 0)
+    std::cerr << "signet: " << ignored << " signature(s) beyond --max-signatures " << options.max_signatures
+              << " not checked\n";
   std::cout.flush();
   return exitCodeFor(results);
 }

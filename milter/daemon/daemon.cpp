@@ -230,6 +230,7 @@ int runDaemon(const DaemonOptions& options) {
       std::cerr << "signet-milter: " << engine.error().text() << "\n";
       return kExitConfig;
     }
+    for (const auto& warning : config->warnings) std::cerr << "signet-milter: warning: " << warning << "\n";
     std::cout << "signet-milter: configuration " << options.config_path << " OK\n";
     return 0;
   }
@@ -317,6 +318,7 @@ int runDaemon(const DaemonOptions& options) {
     }
   });
 
+  for (const auto& warning : config->warnings) logger.warning(warning);
   logger.info("listening on " + config->socket + (options.foreground ? " (foreground)" : ""));
   report(report_fd, "ok");
   const int result = smfi_main();

@@ -14,7 +14,10 @@ int facilityCode(std::string_view name) {
     int code;
   };
   static constexpr Entry kFacilities[] = {
-      {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"local0", LOG_LOCAL0},
+      {"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"user", LOG_USER},     {"auth", LOG_AUTH},
+      {"authpriv", LOG_AUTHPRIV}, {"cron", LOG_CRON}, {"ftp", LOG_FTP},     {"kern", LOG_KERN},
+      {"lpr", LOG_LPR},       {"news", LOG_NEWS},     {"syslog", LOG_SYSLOG}, {"uucp", LOG_UUCP},
+      {"local0", LOG_LOCAL0},
       {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3}, {"local4", LOG_LOCAL4},
       {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7}};
   for (const auto& f : kFacilities)

@@ -91,8 +91,8 @@ struct MilterConfig {
   Action on_dns_error = Action::tempfail;       // On-DNSError
   Action on_key_not_found = Action::accept;     // On-KeyNotFound
   Action on_internal_error = Action::tempfail;  // On-InternalError
-  bool remove_old_results = true;               // KeepAuthResults (inverted, as OpenDKIM): drop A-R claiming our AuthservID
-  bool x_authentication_results = false;        // XAuthenticationResults (Signet): also add s/qmail's X-Authentication-Results
+  bool remove_old_results = true;               // KeepAuthResults, inverted: drop A-R claiming our AuthservID
+  bool x_authentication_results = false;        // XAuthenticationResults (Signet): also add s/qmail's X-A-R
 
   // DomainKeys and qmail-dk (Signet's own)
   bool domainkeys_sign = false;                 // DomainKeysSign
@@ -157,5 +157,13 @@ std::expected<std::vector<TableLine>, ConfigError> readTableFile(const std::stri
 // '*' matches any run of characters (none included); the rest matches
 // itself, ASCII case-insensitively.
 bool wildcardMatch(std::string_view pattern, std::string_view text);
+
+namespace detail {
+// Parses one "key value" line into `config` (config_keys.cpp, for
+// parseConfig); returns the key's canonical name. Errors name file and line.
+std::expected<std::string_view, ConfigError> setKey(MilterConfig& config, std::string_view key,
+                                                    std::string_view value, const std::string& file,
+                                                    int line);
+}  // namespace detail
 
 }  // namespace signet::milter

@@ -20,9 +20,13 @@ namespace {
 // A table or list file larger than this is refused: it is not a table.
 constexpr std::size_t kMaxTableFileBytes = 16 * 1024 * 1024;
 
-constexpr bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+constexpr bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string toLower(std::string_view s) {
   std::string out(s);
@@ -45,11 +49,13 @@ std::optional<int> parseDecimal(std::string_view text, int max) {
 }
 
 bool isHostNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_';
 }
 
 bool looksNumeric(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 // Zeroes the bits after the first `prefix` bits of an address of `bytes` bytes.
@@ -109,7 +115,9 @@ std::optional<ClientAddress> clientAddress(const sockaddr* sa) {
   return out;
 }
 
-bool isPattern(const Network& n) { return n.family == 0 && n.hostname.find('*') != std::string::npos; }
+bool isPattern(const Network& n) {
+  return n.family == 0 && n.hostname.find('*') != std::string::npos;
+}
 
 // Host-name entries: the longest entry equal to the name or (with a leading
 // '.') to one of its parent domains wins; "!" wins a tie. Then patterns.
@@ -120,8 +128,8 @@ std::optional<bool> matchHostName(const std::vector<Network>& list, std::string_
   const Network* best = nullptr;
   for (const Network& n : list) {
     if (n.family != 0 || isPattern(n) || n.hostname.empty()) continue;
-    const bool hit = n.hostname == name ||
-                     (n.hostname.front() == '.' && name.size() > n.hostname.size() && name.ends_with(n.hostname));
+    const bool hit = n.hostname == name || (n.hostname.front() == '.' && name.size() > n.hostname.size() &&
+                                            name.ends_with(n.hostname));
     if (!hit) continue;
     if (best == nullptr || n.hostname.size() > best->hostname.size() ||
         (n.hostname.size() == best->hostname.size() && n.negated))
@@ -201,7 +209,8 @@ std::expected<Network, std::string> parseNetwork(std::string_view entry) {
   if (prefix_text) {
     const auto prefix = parseDecimal(*prefix_text, max_prefix);
     if (!prefix)
-      return std::unexpected("expected a prefix length from 0 to " + std::to_string(max_prefix) + " after '/'");
+      return std::unexpected("expected a prefix length from 0 to " + std::to_string(max_prefix) +
+                             " after '/'");
     n.prefix = *prefix;
   }
   if (n.family == AF_INET6 && isV4Mapped(n.address) && n.prefix >= 96) {
@@ -232,7 +241,8 @@ std::expected<SocketSpec, std::string> parseSocketSpec(std::string_view spec) {
 
   if (kind == "local" || kind == "unix") {
     out.kind = SocketSpec::Kind::local;
-    if (rest.empty() || rest.front() != '/') return std::unexpected("a local socket needs an absolute path, e.g. local:/run/signet/signet.sock");
+    if (rest.empty() || rest.front() != '/')
+      return std::unexpected("a local socket needs an absolute path, e.g. local:/run/signet/signet.sock");
     out.path = std::string(rest);
     return out;
   }
@@ -241,7 +251,8 @@ std::expected<SocketSpec, std::string> parseSocketSpec(std::string_view spec) {
 
   const auto at = rest.find('@');
   const auto port = parseDecimal(rest.substr(0, at), 65535);
-  if (!port || *port == 0) return std::unexpected("expected a port number from 1 to 65535 after \"" + kind + ":\"");
+  if (!port || *port == 0)
+    return std::unexpected("expected a port number from 1 to 65535 after \"" + kind + ":\"");
   out.port = *port;
   if (at == std::string_view::npos) return out;
 
@@ -252,8 +263,10 @@ std::expected<SocketSpec, std::string> parseSocketSpec(std::string_view spec) {
   unsigned char scratch[16];
   const bool v4 = inet_pton(AF_INET, host_string.c_str(), scratch) == 1;
   const bool v6 = inet_pton(AF_INET6, host_string.c_str(), scratch) == 1;
-  if (v6 && out.kind == SocketSpec::Kind::inet) return std::unexpected("an IPv6 address needs inet6:PORT@ADDRESS");
-  if (v4 && out.kind == SocketSpec::Kind::inet6) return std::unexpected("an IPv4 address needs inet:PORT@ADDRESS");
+  if (v6 && out.kind == SocketSpec::Kind::inet)
+    return std::unexpected("an IPv6 address needs inet6:PORT@ADDRESS");
+  if (v4 && out.kind == SocketSpec::Kind::inet6)
+    return std::unexpected("an IPv4 address needs inet:PORT@ADDRESS");
   if (!v4 && !v6 && (looksNumeric(host) || !std::all_of(host.begin(), host.end(), isHostNameChar)))
     return std::unexpected("expected a host name or an IP address after '@'");
   out.host = host_string;
@@ -267,7 +280,8 @@ std::expected<std::vector<TableLine>, ConfigError> readTableFile(const std::stri
   buffer << in.rdbuf();
   const std::string text = buffer.str();
   if (text.size() > kMaxTableFileBytes)
-    return std::unexpected(ConfigError{path, 0, "larger than " + std::to_string(kMaxTableFileBytes) + " bytes"});
+    return std::unexpected(
+        ConfigError{path, 0, "larger than " + std::to_string(kMaxTableFileBytes) + " bytes"});
 
   std::vector<TableLine> lines;
   std::size_t start = 0;
@@ -281,7 +295,8 @@ std::expected<std::vector<TableLine>, ConfigError> readTableFile(const std::stri
     if (line.empty()) continue;
     std::size_t split = 0;
     while (split < line.size() && !isSpace(line[split])) ++split;
-    lines.push_back(TableLine{number, std::string(line.substr(0, split)), std::string(trim(line.substr(split)))});
+    lines.push_back(
+        TableLine{number, std::string(line.substr(0, split)), std::string(trim(line.substr(split)))});
   }
   return lines;
 }

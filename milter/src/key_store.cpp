@@ -26,7 +26,9 @@ std::string toLower(std::string_view s) {
   return out;
 }
 
-bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool isSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 bool isLabelChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
@@ -35,18 +37,23 @@ bool isLabelChar(char c) {
 // Labels of letters, digits, '-' and '_' separated by single dots: safe to
 // put into a file name, and what d= and s= allow.
 bool validDomainName(std::string_view d) {
-  if (d.empty() || d.size() > 253 || d.front() == '.' || d.back() == '.' || d.find("..") != std::string_view::npos)
+  if (d.empty() || d.size() > 253 || d.front() == '.' || d.back() == '.' ||
+      d.find("..") != std::string_view::npos)
     return false;
   return std::all_of(d.begin(), d.end(), [](char c) { return isLabelChar(c) || c == '.'; });
 }
 
-bool validSelector(std::string_view s) { return validDomainName(s); }
+bool validSelector(std::string_view s) {
+  return validDomainName(s);
+}
 
 std::string replacePercent(std::string_view text, std::string_view domain) {
   std::string out;
   for (char c : text) {
-    if (c == '%') out.append(domain);
-    else out.push_back(c);
+    if (c == '%')
+      out.append(domain);
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -54,9 +61,9 @@ std::string replacePercent(std::string_view text, std::string_view domain) {
 // What the KeyTable says about one key name.
 struct KeyTableEntry {
   std::string name;
-  std::string domain;    // "%": the From domain
+  std::string domain;  // "%": the From domain
   std::string selector;
-  std::string path;      // empty for a key written in the table itself
+  std::string path;                       // empty for a key written in the table itself
   std::shared_ptr<const PrivateKey> key;  // null while the path holds '%'
 };
 
@@ -79,7 +86,8 @@ struct Sender {
 Sender splitAddress(std::string_view address) {
   while (!address.empty() && isSpace(address.front())) address.remove_prefix(1);
   while (!address.empty() && isSpace(address.back())) address.remove_suffix(1);
-  if (address.size() >= 2 && address.front() == '<' && address.back() == '>') address = address.substr(1, address.size() - 2);
+  if (address.size() >= 2 && address.front() == '<' && address.back() == '>')
+    address = address.substr(1, address.size() - 2);
   const auto at = address.rfind('@');
   if (at == std::string_view::npos) return Sender{"", toLower(address)};
   std::string domain = toLower(address.substr(at + 1));
@@ -126,21 +134,23 @@ std::string tablePath(const std::string& spec) {
 // A key written into the KeyTable itself: base64 DER, PKCS#8 or PKCS#1.
 Result<std::shared_ptr<const PrivateKey>> parseInlineKey(std::string_view text) {
   auto der = parseBase64(text);
-  if (!der) return failure("neither a key file path (starting with /, ./ or ../) nor a base64 DER private key");
+  if (!der)
+    return failure("neither a key file path (starting with /, ./ or ../) nor a base64 DER private key");
   const std::string b64 = encodeBase64(*der);
   std::string folded;
   for (std::size_t i = 0; i < b64.size(); i += 64) folded += b64.substr(i, 64) + "\n";
   for (const char* label : {"PRIVATE KEY", "RSA PRIVATE KEY"}) {
-    auto key = PrivateKey::parsePem(std::string("-----BEGIN ") + label + "-----\n" + folded + "-----END " + label + "-----\n");
+    auto key = PrivateKey::parsePem(std::string("-----BEGIN ") + label + "-----\n" + folded + "-----END " +
+                                    label + "-----\n");
     if (key) return key;
   }
   return failure("the base64 key data is not a PKCS#8 or PKCS#1 private key");
 }
 
-
 // The KeyTable: "name domain:selector:keydata" per line, keydata a path
 // (starting with /, ./ or ../; '%' is the From domain) or base64 DER.
-std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(const std::string& path, bool require_safe) {
+std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(const std::string& path,
+                                                                              bool require_safe) {
   auto lines = readTableFile(path);
   if (!lines) return std::unexpected(lines.error());
   std::map<std::string, KeyTableEntry> table;
@@ -154,7 +164,8 @@ std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(co
     entry.domain = toLower(line.value.substr(0, first));
     entry.selector = line.value.substr(first + 1, second - first - 1);
     const std::string source = line.value.substr(second + 1);
-    if (entry.domain != "%" && !validDomainName(entry.domain)) return bad("expected a domain name (or %) before the first ':'");
+    if (entry.domain != "%" && !validDomainName(entry.domain))
+      return bad("expected a domain name (or %) before the first ':'");
     if (!validSelector(entry.selector)) return bad("expected a selector between the first and second ':'");
     if (source.empty()) return bad("expected a key file path after the second ':'");
     if (isKeyPath(source)) {
@@ -176,9 +187,8 @@ std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(co
 }
 
 // The SigningTable: "pattern keyname[:signer][,keyname...]" per line.
-std::expected<std::vector<SigningRule>, ConfigError> loadSigningTable(const std::string& path,
-                                                                      const std::map<std::string, KeyTableEntry>& table,
-                                                                      bool multiple) {
+std::expected<std::vector<SigningRule>, ConfigError> loadSigningTable(
+    const std::string& path, const std::map<std::string, KeyTableEntry>& table, bool multiple) {
   auto lines = readTableFile(path);
   if (!lines) return std::unexpected(lines.error());
   std::vector<SigningRule> rules;
@@ -201,7 +211,8 @@ std::expected<std::vector<SigningRule>, ConfigError> loadSigningTable(const std:
     for (const std::string& t : tokens) {
       const auto colon = t.find(':');
       KeyRef ref{t.substr(0, colon), colon == std::string::npos ? std::string() : t.substr(colon + 1)};
-      if (!table.contains(ref.name)) return bad("names key \"" + ref.name + "\", which the KeyTable does not define");
+      if (!table.contains(ref.name))
+        return bad("names key \"" + ref.name + "\", which the KeyTable does not define");
       rule.keys.push_back(std::move(ref));
     }
     rules.push_back(std::move(rule));
@@ -217,7 +228,7 @@ struct KeyStore::Impl {
   bool has_table = false;
   bool patterns = false;  // refile: SigningTable
   std::map<std::string, KeyTableEntry> table;
-  std::vector<SigningRule> rules;  // file order
+  std::vector<SigningRule> rules;                       // file order
   std::multimap<std::string, std::size_t> exact_index;  // pattern → rules index, for a file: SigningTable
 
   std::vector<std::string> domains;  // single-key mode
@@ -228,9 +239,10 @@ struct KeyStore::Impl {
   std::string key_directory;       // as configured
   std::string key_directory_real;  // realpath
 
-  std::mutex mutex;  // guards the caches below
+  std::mutex mutex;                                                  // guards the caches below
   std::map<std::string, std::shared_ptr<const PrivateKey>> by_path;  // '%' key files
-  std::map<std::string, std::pair<std::string, std::shared_ptr<const PrivateKey>>> by_dksign;  // path → real path, key
+  std::map<std::string, std::pair<std::string, std::shared_ptr<const PrivateKey>>>
+      by_dksign;  // path → real path, key
 
   std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> cachedKey(const std::string& path);
   std::expected<std::shared_ptr<const SigningKey>, std::string> fromTable(const KeyRef& ref, const Sender& s);
@@ -238,7 +250,8 @@ struct KeyStore::Impl {
   std::vector<const KeyRef*> matchingRefs(const Sender& s) const;
 };
 
-std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> KeyStore::Impl::cachedKey(const std::string& path) {
+std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> KeyStore::Impl::cachedKey(
+    const std::string& path) {
   std::lock_guard lock(mutex);
   if (auto it = by_path.find(path); it != by_path.end()) return it->second;
   auto key = readKeyFile(path, require_safe);
@@ -265,10 +278,11 @@ std::vector<const KeyRef*> KeyStore::Impl::matchingRefs(const Sender& s) const {
 }
 
 std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::Impl::fromTable(const KeyRef& ref,
-                                                                                      const Sender& s) {
+                                                                                        const Sender& s) {
   const KeyTableEntry& entry = table.at(ref.name);
   const bool per_domain = entry.domain == "%" || !entry.key || ref.identity.find('%') != std::string::npos;
-  if (per_domain && !validDomainName(s.domain)) return std::unexpected("the From domain is not a valid domain name");
+  if (per_domain && !validDomainName(s.domain))
+    return std::unexpected("the From domain is not a valid domain name");
   auto signing = std::make_shared<SigningKey>();
   signing->name = entry.name;
   signing->domain = entry.domain == "%" ? s.domain : entry.domain;
@@ -288,9 +302,10 @@ std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::Impl::fr
 }
 
 std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::Impl::fromKeyFile(const Sender& s) {
-  const bool listed = domains.empty() || std::any_of(domains.begin(), domains.end(), [&](const std::string& d) {
-                        return d == s.domain || wildcardMatch(d, s.domain);
-                      });
+  const bool listed =
+      domains.empty() || std::any_of(domains.begin(), domains.end(), [&](const std::string& d) {
+        return d == s.domain || wildcardMatch(d, s.domain);
+      });
   if (!listed || !validDomainName(s.domain)) return nullptr;
   auto signing = std::make_shared<SigningKey>();
   signing->name = key_file;
@@ -307,7 +322,8 @@ std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::Impl::fr
     signing->key = *key;
   }
   if (!validSelector(signing->selector))
-    return std::unexpected("the key file name " + signing->path + " does not make a valid selector; set Selector");
+    return std::unexpected("the key file name " + signing->path +
+                           " does not make a valid selector; set Selector");
   return signing;
 }
 
@@ -340,13 +356,15 @@ std::expected<std::shared_ptr<KeyStore>, ConfigError> KeyStore::load(const Milte
       if (!key) return std::unexpected(ConfigError{config.source, 0, "KeyFile: " + key.error().message});
       impl.single_key = *key;
       if (impl.selector.empty() && !validSelector(selectorFromPath(impl.key_file)))
-        return std::unexpected(ConfigError{config.source, 0, "KeyFile: the file name does not make a valid selector; set Selector"});
+        return std::unexpected(ConfigError{
+            config.source, 0, "KeyFile: the file name does not make a valid selector; set Selector"});
     }
   }
   if (!config.key_directory.empty()) {
     char real[PATH_MAX];
     if (realpath(config.key_directory.c_str(), real) == nullptr)
-      return std::unexpected(ConfigError{config.source, 0, "KeyDirectory " + config.key_directory + ": " + std::strerror(errno)});
+      return std::unexpected(ConfigError{
+          config.source, 0, "KeyDirectory " + config.key_directory + ": " + std::strerror(errno)});
     impl.key_directory = config.key_directory;
     impl.key_directory_real = real;
   }
@@ -381,10 +399,11 @@ std::vector<std::shared_ptr<const SigningKey>> KeyStore::keysFor(std::string_vie
   return tryKeysFor(from_address).value_or(std::vector<std::shared_ptr<const SigningKey>>{});
 }
 
-std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::keyForPath(std::string_view path_pattern,
-                                                                                  std::string_view from_domain) {
+std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::keyForPath(
+    std::string_view path_pattern, std::string_view from_domain) {
   Impl& impl = *impl_;
-  if (impl.key_directory_real.empty()) return std::unexpected("DKSIGN key paths need KeyDirectory in the configuration");
+  if (impl.key_directory_real.empty())
+    return std::unexpected("DKSIGN key paths need KeyDirectory in the configuration");
   const std::string domain = toLower(from_domain);
   if (!validDomainName(domain)) return std::unexpected("the From domain is not a valid domain name");
   std::string path = replacePercent(path_pattern, domain);
@@ -408,16 +427,20 @@ std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::keyForPa
       return std::unexpected("key path " + path + ": " + std::strerror(errno));
     const std::string real_path = real;
     if (!real_path.starts_with(impl.key_directory_real + "/"))
-      return std::unexpected("key path " + path + " refused: it leads outside KeyDirectory " + impl.key_directory);
+      return std::unexpected("key path " + path + " refused: it leads outside KeyDirectory " +
+                             impl.key_directory);
     auto key = readKeyFile(real_path, impl.require_safe, true);
     if (!key) return std::unexpected(key.error().message);
     auto signing = std::make_shared<SigningKey>(SigningKey{path, domain, selector, real_path, *key, {}});
     if (impl.by_dksign.size() < kMaxCachedKeys) impl.by_dksign.emplace(path, std::make_pair(real_path, *key));
     return signing;
   }
-  return std::make_shared<SigningKey>(SigningKey{path, domain, selector, cached->second.first, cached->second.second, {}});
+  return std::make_shared<SigningKey>(
+      SigningKey{path, domain, selector, cached->second.first, cached->second.second, {}});
 }
 
-bool KeyStore::empty() const { return !impl_->has_table && impl_->key_file.empty(); }
+bool KeyStore::empty() const {
+  return !impl_->has_table && impl_->key_file.empty();
+}
 
 }  // namespace signet::milter

@@ -42,8 +42,9 @@ struct KeyFileError {
 // (mode & 077) or that is owned by neither this process's user nor root.
 // With `no_follow`, refuses a symbolic link as the last path component.
 // Refuses RSA keys under 1024 bits (RFC 8301).
-std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const std::string& path, bool require_safe,
-                                                                          bool no_follow = false);
+std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const std::string& path,
+                                                                           bool require_safe,
+                                                                           bool no_follow = false);
 
 class KeyStore {
  public:
@@ -53,7 +54,8 @@ class KeyStore {
   static std::expected<std::shared_ptr<KeyStore>, ConfigError> load(const MilterConfig& config);
 
   // The keys that sign mail from `from_address` ("local@domain"; the domain
-  // alone also works): every match with MultipleSignatures, else the first.
+  // alone also works): every match with MultipleSignatures, else the first
+  // that has a key ('%' key files may not exist for every domain).
   // The SigningTable decides when there is one; else Domain (or '%' KeyFile).
   std::vector<std::shared_ptr<const SigningKey>> keysFor(std::string_view from_address) const;
   // As keysFor, but says why when a key that should sign cannot be used (a
@@ -64,6 +66,8 @@ class KeyStore {
 
   // A key named by a DKSIGN-style path from a message: '%' is replaced by
   // `from_domain`; the result must lie inside KeyDirectory.
+  // A relative path is taken inside KeyDirectory; d= is `from_domain`, s= the
+  // file's base name less .private/.pem/.key. Loaded keys are cached.
   std::expected<std::shared_ptr<const SigningKey>, std::string> keyForPath(std::string_view path_pattern,
                                                                           std::string_view from_domain);
 

@@ -59,8 +59,9 @@ std::unexpected<KeyFileError> refuse(std::string message) {
 
 }  // namespace
 
-std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const std::string& path, bool require_safe,
-                                                                          bool no_follow) {
+std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const std::string& path,
+                                                                           bool require_safe,
+                                                                           bool no_follow) {
   const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0);
   FileDescriptor fd(::open(path.c_str(), flags));
   if (fd.get() < 0) {
@@ -75,15 +76,17 @@ std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const
   if (require_safe) {
     if ((st.st_mode & 077) != 0)
       return refuse("key file " + path + " has mode " + octalMode(st.st_mode) +
-                    ", which lets group or others in; run \"chmod 600 " + path + "\" (or set RequireSafeKeys no)");
+                    ", which lets group or others in; run \"chmod 600 " + path +
+                    "\" (or set RequireSafeKeys no)");
     const uid_t me = ::geteuid();
     if (st.st_uid != me && st.st_uid != 0)
       return refuse("key file " + path + " is owned by uid " + std::to_string(st.st_uid) +
-                    ", neither root nor the user signet-milter runs as (uid " + std::to_string(me) + "); run \"chown " +
-                    std::to_string(me) + " " + path + "\" (or set RequireSafeKeys no)");
+                    ", neither root nor the user signet-milter runs as (uid " + std::to_string(me) +
+                    "); run \"chown " + std::to_string(me) + " " + path + "\" (or set RequireSafeKeys no)");
   }
   if (static_cast<std::size_t>(st.st_size) > kMaxKeyFileBytes)
-    return refuse("key file " + path + " is larger than " + std::to_string(kMaxKeyFileBytes) + " bytes; not a key");
+    return refuse("key file " + path + " is larger than " + std::to_string(kMaxKeyFileBytes) +
+                  " bytes; not a key");
 
   SecretBuffer pem;
   char chunk[4096];
@@ -95,7 +98,8 @@ std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const
     if (n == 0) break;
     pem.text().append(chunk, static_cast<std::size_t>(n));
     if (pem.text().size() > kMaxKeyFileBytes)
-      return refuse("key file " + path + " is larger than " + std::to_string(kMaxKeyFileBytes) + " bytes; not a key");
+      return refuse("key file " + path + " is larger than " + std::to_string(kMaxKeyFileBytes) +
+                    " bytes; not a key");
   }
   explicit_bzero(chunk, sizeof chunk);
 

@@ -14,7 +14,7 @@ namespace signet::milter {
 struct Reply {
   Action action = Action::accept;
   std::string rcode;   // "550", "451" for reject/tempfail
-  std::string xcode;   // "5.7.1", "4.7.1"
+  std::string xcode;   // "5.7.1", "4.7.5"
   std::string text;    // for the SMTP reply (and the quarantine reason)
   std::string why;     // which policy decided, for the log
 };

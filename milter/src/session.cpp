@@ -116,7 +116,9 @@ void Session::chooseMode() {
       if (key) keys_.push_back(*key);
       else mode_note_ = "DKSIGN key refused: " + key.error();
     } else if (!domain.empty()) {
-      keys_ = engine_->keys->keysFor(address);
+      auto keys = engine_->keys->tryKeysFor(address);
+      if (keys) keys_ = std::move(*keys);
+      else mode_note_ = "signing key unusable: " + keys.error();
     }
     if (!keys_.empty()) {
       mode_ = Mode::sign;
@@ -147,6 +149,7 @@ void Session::endOfHeaders() {
       spec.oversign = config.oversign_headers;
       spec.body_length = config.body_length;
       spec.expire_after = config.signature_ttl;
+      spec.identity = key->identity;
       specs.push_back(std::move(spec));
     }
     signer_ = std::make_unique<MessageSigner>(std::move(specs));

@@ -65,4 +65,8 @@ std::expected<DomainKeysKeyRecord, ParseError> parseDomainKeysKeyRecord(std::str
 // later allowed and as Mail::DKIM accepts, so records shared with DKIM work.
 bool granularityAllows(std::string_view granularity, std::string_view local_part);
 
+// Whether `domain` is `parent` or a subdomain of it (ASCII case-insensitive,
+// a final "." ignored): RFC 4870's rule for d= against the sending domain.
+bool domainWithin(std::string_view domain, std::string_view parent);
+
 }  // namespace signet

@@ -35,10 +35,10 @@
 #include <string>
 #include <vector>
 
+#include "signet/address.h"
 #include "signet/crypto.h"
 #include "signet/domainkey_signature.h"
 #include "signet/header.h"
-#include "signet/mailbox.h"
 #include "signet/qmail_dk.h"
 #include "signet/verdict.h"
 #include "signet/verifier.h"

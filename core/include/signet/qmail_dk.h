@@ -12,22 +12,25 @@
 // uppercase one wins, as in qmail-dk. The set qmail-dk(8) calls
 // conservative is "DEGIJKfh".
 //
-// DKIM results map onto the same statuses (dkimStatus below):
-//   pass                                       A OK
-//   fail (signature, body hash, x=, l=)        B BADSIG
-//   neutral (a failure under a t=y key), none  C NOSIG: RFC 6376 section 3.6.1
-//                                                treats it as unsigned
-//   permerror: no key record (NXDOMAIN/NODATA) D NOKEY
-//   permerror: any other key problem (bad      E BADKEY
-//     record, k=/h=/s=/t=s mismatch, short RSA)
-//   temperror: DNS timeout, SERVFAIL, bogus    F CANTVRFY
-//   permerror: malformed signature header      G SYNTAX
-//   temperror: no resolver configured          H NORESOURCE
-//   permerror: valid syntax, refused values    I ARGS
-//     (t= in the future, rsa-sha1 under the
-//     strict option); policy
-//   permerror: key revoked (empty p=)          J REVOKED
-// The DomainKeys verifier gives its own statuses (domainkeys.h).
+// DKIM results map onto the same statuses (dkimStatus below), by verdict
+// and by the result's Problem:
+//   pass                                         A OK
+//   bad_signature, body_hash (fail); expired     B BADSIG: the signature does
+//     (x= past, t= ahead: permerror)               not vouch for the message
+//   neutral (a failure under a t=y key), none;   C NOSIG: RFC 6376 section
+//     policy (e.g. rsa-sha1 when strict)           3.6.1 and RFC 8301 treat
+//                                                  these as unsigned
+//   no_key (NXDOMAIN/NODATA)                     D NOKEY
+//   bad_key (record malformed, k=/h=/s=/t=s      E BADKEY
+//     mismatch, short RSA key)
+//   dns_temporary (timeout, SERVFAIL, bogus,     F CANTVRFY
+//     no resolver)
+//   syntax (malformed or unsupported signature)  G SYNTAX
+//   key_revoked (empty p=)                       J REVOKED
+// The DomainKeys verifier gives its own statuses (domainkeys.h), I (ARGS)
+// among them for a d= that is not the sender's domain. H (NORESOURCE) and
+// K (INTERNAL) come from no verifier: they remain for an adapter's own
+// resource and internal failures.
 //
 // For a whole message (decide below): no signature at all is C; any
 // signature with status A makes the message A, as a later good signature

@@ -101,7 +101,7 @@ void DomainKeysSigner::endOfHeaders() {
     error_ = Error{who + ": no Sender or From header to take the sending address from"};
     return;
   }
-  auto box = parseFirstMailbox(headers_[sender].value());
+  auto box = parseMailbox(headers_[sender].value());
   if (!box) {
     error_ = Error{who + ": the sending address in " + std::string(headers_[sender].name()) +
                    ": cannot be read (" + box.error().why + ")"};

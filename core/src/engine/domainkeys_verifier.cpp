@@ -15,9 +15,24 @@ struct DomainKeysVerifier::Pending {
 
 namespace {
 
+// The Problem kind (verdict.h) that goes with a DomainKeys status.
+Problem problemOf(DkStatus status) {
+  switch (status) {
+    case DkStatus::badsig: return Problem::bad_signature;
+    case DkStatus::syntax:
+    case DkStatus::args: return Problem::syntax;
+    case DkStatus::nokey: return Problem::no_key;
+    case DkStatus::badkey: return Problem::bad_key;
+    case DkStatus::cantvrfy: return Problem::dns_temporary;
+    case DkStatus::revoked: return Problem::key_revoked;
+    default: return Problem::none;
+  }
+}
+
 DomainKeysResult problem(DomainKeysResult r, Verdict verdict, DkStatus status, std::string reason) {
   r.result.verdict = verdict;
   r.result.reason = std::move(reason);
+  r.result.problem = problemOf(status);
   r.status = status;
   return r;
 }
@@ -105,7 +120,7 @@ void DomainKeysVerifier::prepare(Pending& p) {
     p.decided = problem(p.base, Verdict::permerror, DkStatus::syntax, "no signed Sender or From header");
     return;
   }
-  auto box = parseFirstMailbox(sender->value());
+  auto box = parseMailbox(sender->value());
   if (!box) {
     p.decided = problem(p.base, Verdict::permerror, DkStatus::syntax,
                         "the sending address cannot be read: " + box.error().why);
@@ -151,7 +166,7 @@ void DomainKeysVerifier::checkKey(const Pending& p, const std::string& digest, D
   const DomainKeySignature& sig = *p.signature;
   SignatureResult& r = out.result;
   if (!options_.resolver) {
-    out = problem(out, Verdict::temperror, DkStatus::noresource, "no DNS resolver configured");
+    out = problem(out, Verdict::temperror, DkStatus::cantvrfy, "no DNS resolver configured");
     return;
   }
   const TxtAnswer answer = options_.resolver->lookupTxt(sig.keyName());

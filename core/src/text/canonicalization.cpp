@@ -213,6 +213,9 @@ std::size_t RelaxedBodyCanonicalizer::copyContentRun(const char* p, std::size_t 
     out[k] = c == '\t' ? ' ' : c;
   }
   if (k == 0) out[k++] = in[0];
+  // A run never ends between the CR and the LF of a line end: the byte-wise
+  // path takes the pair whole.
+  if (k >= 2 && in[k - 1] == '\r') --k;
   commit(k);
   line_closed_ = k >= 2 && in[k - 1] == '\n' && in[k - 2] == '\r';
   return i + k;

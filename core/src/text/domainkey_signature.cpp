@@ -102,4 +102,14 @@ bool granularityAllows(std::string_view granularity, std::string_view local_part
          local_part.ends_with(suffix);
 }
 
+bool domainWithin(std::string_view domain, std::string_view parent) {
+  while (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
+  while (!parent.empty() && parent.back() == '.') parent.remove_suffix(1);
+  const std::string d = toLower(domain);
+  const std::string p = toLower(parent);
+  if (p.empty()) return false;
+  if (d == p) return true;
+  return d.size() > p.size() && d.ends_with(p) && d[d.size() - p.size() - 1] == '.';
+}
+
 }  // namespace signet

@@ -33,28 +33,32 @@ std::string_view domainKeyStatusText(DkStatus status) {
   return "bad format";
 }
 
-// The reasons tested here are the ones core/src/engine/verifier.cpp writes;
-// tests/unit/core/domainkeys/qmail_dk_test.cpp drives the verifier to each
-// of them, so a reworded reason shows up there.
 DkStatus dkimStatus(const SignatureResult& r) {
   switch (r.verdict) {
     case Verdict::pass: return DkStatus::ok;
-    case Verdict::fail: return DkStatus::badsig;
     case Verdict::neutral:
-    case Verdict::none: return DkStatus::nosig;
-    case Verdict::policy: return DkStatus::args;
+    case Verdict::none:
+    case Verdict::policy: return DkStatus::nosig;
+    case Verdict::fail:
     case Verdict::temperror:
-      return r.reason.starts_with("no DNS resolver configured") ? DkStatus::noresource : DkStatus::cantvrfy;
-    case Verdict::permerror:
-      if (r.reason.starts_with("malformed signature")) return DkStatus::syntax;
-      if (r.reason.starts_with("no key for signature")) return DkStatus::nokey;
-      if (r.reason.starts_with("key revoked")) return DkStatus::revoked;
-      if (r.reason.starts_with("rsa-sha1 signatures are not accepted") ||
-          r.reason.starts_with("signature timestamp t= lies in the future"))
-        return DkStatus::args;
-      return DkStatus::badkey;  // every other permerror is about the key record or key
+    case Verdict::permerror: break;
   }
-  return DkStatus::internal;
+  switch (r.problem) {
+    case Problem::bad_signature:
+    case Problem::body_hash:
+    case Problem::expired: return DkStatus::badsig;
+    case Problem::policy: return DkStatus::nosig;
+    case Problem::no_key: return DkStatus::nokey;
+    case Problem::bad_key: return DkStatus::badkey;
+    case Problem::dns_temporary: return DkStatus::cantvrfy;
+    case Problem::syntax: return DkStatus::syntax;
+    case Problem::key_revoked: return DkStatus::revoked;
+    case Problem::none: break;
+  }
+  // A failure whose kind was not recorded: judge by the verdict alone.
+  if (r.verdict == Verdict::fail) return DkStatus::badsig;
+  if (r.verdict == Verdict::temperror) return DkStatus::cantvrfy;
+  return DkStatus::syntax;
 }
 
 std::string_view toString(DkVerifyAction action) {
