@@ -119,7 +119,8 @@ cat keys/demo-rsa.txt keys/demo-ed.txt
 line
 echo "Self-check: a message signed through the milter protocol, then verified:"
 echo
-sed -n '/^DKIM-Signature/,/^$/p' signed.eml | head -20
+tr -d '\r' < signed.eml
+echo
 "$signet" verify --resolver-conf unbound.conf --authserv-id "demo.$domain" < signed.eml
 line
 echo "The milter's log follows. Ctrl-C stops it."
