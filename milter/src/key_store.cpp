@@ -3,6 +3,8 @@
 // KeyDirectory. Key files are read by key_store_files.cpp.
 #include "key_store.h"
 
+#include <pwd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <climits>
@@ -150,7 +152,7 @@ Result<std::shared_ptr<const PrivateKey>> parseInlineKey(std::string_view text) 
 // The KeyTable: "name domain:selector:keydata" per line, keydata a path
 // (starting with /, ./ or ../; '%' is the From domain) or base64 DER.
 std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(const std::string& path,
-                                                                              bool require_safe) {
+                                                                              bool require_safe, std::optional<uid_t> service_uid) {
   auto lines = readTableFile(path);
   if (!lines) return std::unexpected(lines.error());
   std::map<std::string, KeyTableEntry> table;
@@ -171,7 +173,7 @@ std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(co
     if (isKeyPath(source)) {
       entry.path = source;
       if (source.find('%') == std::string::npos) {
-        auto key = readKeyFile(source, require_safe);
+        auto key = readKeyFile(source, require_safe, false, service_uid);
         if (!key) return bad(key.error().message);
         entry.key = *key;
       }
@@ -225,6 +227,7 @@ std::expected<std::vector<SigningRule>, ConfigError> loadSigningTable(
 struct KeyStore::Impl {
   bool multiple = false;
   bool require_safe = true;
+  std::optional<uid_t> service_uid;  // the UserID user, who may own key files
   bool has_table = false;
   bool patterns = false;  // refile: SigningTable
   std::map<std::string, KeyTableEntry> table;
@@ -254,7 +257,7 @@ std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> KeyStore::Impl::c
     const std::string& path) {
   std::lock_guard lock(mutex);
   if (auto it = by_path.find(path); it != by_path.end()) return it->second;
-  auto key = readKeyFile(path, require_safe);
+  auto key = readKeyFile(path, require_safe, false, service_uid);
   if (key && by_path.size() < kMaxCachedKeys) by_path.emplace(path, *key);
   return key;
 }
@@ -333,9 +336,13 @@ std::expected<std::shared_ptr<KeyStore>, ConfigError> KeyStore::load(const Milte
   Impl& impl = *store->impl_;
   impl.multiple = config.multiple_signatures;
   impl.require_safe = config.require_safe_keys;
+  if (!config.user.empty()) {
+    const std::string user = config.user.substr(0, config.user.find(':'));
+    if (const passwd* pw = getpwnam(user.c_str())) impl.service_uid = pw->pw_uid;
+  }
 
   if (!config.key_table.empty()) {
-    auto table = loadKeyTable(tablePath(config.key_table), impl.require_safe);
+    auto table = loadKeyTable(tablePath(config.key_table), impl.require_safe, impl.service_uid);
     if (!table) return std::unexpected(table.error());
     impl.table = std::move(*table);
     impl.has_table = true;
@@ -352,7 +359,7 @@ std::expected<std::shared_ptr<KeyStore>, ConfigError> KeyStore::load(const Milte
     impl.key_file = config.key_file;
     impl.selector = config.selector;
     if (impl.key_file.find('%') == std::string::npos) {
-      auto key = readKeyFile(impl.key_file, impl.require_safe);
+      auto key = readKeyFile(impl.key_file, impl.require_safe, false, impl.service_uid);
       if (!key) return std::unexpected(ConfigError{config.source, 0, "KeyFile: " + key.error().message});
       impl.single_key = *key;
       if (impl.selector.empty() && !validSelector(selectorFromPath(impl.key_file)))
@@ -429,7 +436,7 @@ std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::keyForPa
     if (!real_path.starts_with(impl.key_directory_real + "/"))
       return std::unexpected("key path " + path + " refused: it leads outside KeyDirectory " +
                              impl.key_directory);
-    auto key = readKeyFile(real_path, impl.require_safe, true);
+    auto key = readKeyFile(real_path, impl.require_safe, true, impl.service_uid);
     if (!key) return std::unexpected(key.error().message);
     auto signing = std::make_shared<SigningKey>(SigningKey{path, domain, selector, real_path, *key, {}});
     if (impl.by_dksign.size() < kMaxCachedKeys) impl.by_dksign.emplace(path, std::make_pair(real_path, *key));

@@ -9,10 +9,13 @@
 // refused.
 #pragma once
 
+#include <sys/types.h>
+
 #include <expected>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,12 +42,14 @@ struct KeyFileError {
 
 // Reads a PEM private key file (at most 64 KiB). With `require_safe`
 // (RequireSafeKeys), refuses a file whose mode lets group or others in
-// (mode & 077) or that is owned by neither this process's user nor root.
+// (mode & 077) or that is owned by none of: root, this process's user, and
+// `service_owner` (the UserID user, who must read the keys again on SIGHUP).
 // With `no_follow`, refuses a symbolic link as the last path component.
 // Refuses RSA keys under 1024 bits (RFC 8301).
 std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const std::string& path,
                                                                            bool require_safe,
-                                                                           bool no_follow = false);
+                                                                           bool no_follow = false,
+                                                                           std::optional<uid_t> service_owner = {});
 
 class KeyStore {
  public:

@@ -61,7 +61,8 @@ std::unexpected<KeyFileError> refuse(std::string message) {
 
 std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const std::string& path,
                                                                            bool require_safe,
-                                                                           bool no_follow) {
+                                                                           bool no_follow,
+                                                                           std::optional<uid_t> service_owner) {
   const int flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (no_follow ? O_NOFOLLOW : 0);
   FileDescriptor fd(::open(path.c_str(), flags));
   if (fd.get() < 0) {
@@ -79,7 +80,7 @@ std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const
                     ", which lets group or others in; run \"chmod 600 " + path +
                     "\" (or set RequireSafeKeys no)");
     const uid_t me = ::geteuid();
-    if (st.st_uid != me && st.st_uid != 0)
+    if (st.st_uid != me && st.st_uid != 0 && !(service_owner && st.st_uid == *service_owner))
       return refuse("key file " + path + " is owned by uid " + std::to_string(st.st_uid) +
                     ", neither root nor the user signet-milter runs as (uid " + std::to_string(me) +
                     "); run \"chown " + std::to_string(me) + " " + path + "\" (or set RequireSafeKeys no)");

@@ -98,10 +98,12 @@ Result<std::shared_ptr<const PrivateKey>> PrivateKey::parsePem(std::string_view 
   ERR_clear_error();
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) return failure(opensslError("cannot read key"));
-  EvpPkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  // No passphrase: an encrypted key fails here instead of prompting on a terminal.
+  auto no_passphrase = [](char*, int, int, void*) -> int { return 0; };
+  EvpPkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
   if (!pkey) {
     ERR_clear_error();
-    return failure("not a PEM private key (PKCS#1 or PKCS#8)");
+    return failure("not an unencrypted PEM private key (PKCS#1 or PKCS#8)");
   }
   auto type = keyTypeOfPkey(pkey.get());
   if (!type) return failure(type.error());

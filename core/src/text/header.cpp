@@ -109,6 +109,7 @@ std::expected<void, ParseError> MessageReader::consumeHeaderBytes(std::string_vi
       if (auto r = flushField(); !r) return r;
       if (line_.find(':') == std::string::npos)
         return parseError("header " + std::to_string(fields_ + 1), "line without a colon");
+      if (line_[0] == ':') return parseError("header " + std::to_string(fields_ + 1), "empty field name");
       field_.assign(line_, 0, line_.size() - 2);
     }
     line_.clear();

@@ -158,7 +158,7 @@ TEST(PrivateKeyPem, GarbageIsAnError) {
     SCOPED_TRACE(pem);
     const auto key = PrivateKey::parsePem(pem);
     ASSERT_FALSE(key.has_value());
-    EXPECT_EQ(key.error().message, "not a PEM private key (PKCS#1 or PKCS#8)");
+    EXPECT_EQ(key.error().message, "not an unencrypted PEM private key (PKCS#1 or PKCS#8)");
   }
   // A truncated copy of a real key.
   const std::string pem = coretest::readDataFile("rsa1024_pkcs1.pem");
