@@ -376,7 +376,8 @@ Status setMaximumSignatures(MilterConfig& c, std::string_view v, const Where& w)
 
 Status setMinimumKeyBits(MilterConfig& c, std::string_view v, const Where& w) {
   const auto n = parseUnsigned(v, 16384);
-  if (!n) return w.bad("expected a number of bits from 0 to 16384");
+  // RFC 8301 section 3.2: keys under 1024 bits must not be accepted.
+  if (!n || *n < 1024) return w.bad("expected a number of bits from 1024 (RFC 8301) to 16384");
   c.minimum_key_bits = static_cast<int>(*n);
   return {};
 }

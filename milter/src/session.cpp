@@ -130,41 +130,65 @@ void Session::chooseMode() {
   if (may_verify) mode_ = Mode::verify;
 }
 
+void Session::startSigning() {
+  const MilterConfig& config = *engine_->config;
+  std::vector<SignatureSpec> specs;
+  for (const auto& key : keys_) {
+    SignatureSpec spec;
+    spec.domain = key->domain;
+    spec.selector = key->selector;
+    spec.key = key->key;
+    spec.algorithm = key->key->type() == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256
+                                                          : config.signature_algorithm;
+    if (keyTypeOf(spec.algorithm) != key->key->type()) spec.algorithm = SigningAlgorithm::rsa_sha256;
+    spec.canonicalization = config.canonicalization;
+    spec.headers = config.sign_headers;
+    spec.oversign = config.oversign_headers;
+    spec.body_length = config.body_length;
+    spec.expire_after = config.signature_ttl;
+    spec.identity = key->identity;
+    specs.push_back(std::move(spec));
+    if (config.domainkeys_sign && key->key->type() == KeyType::rsa) {
+      DomainKeysSpec dk;
+      dk.domain = key->domain;
+      dk.selector = key->selector;
+      dk.key = key->key;
+      dk.canonicalization = config.domainkeys_canonicalization == "simple" ? DomainKeysCanonicalization::simple
+                                                                           : DomainKeysCanonicalization::nofws;
+      dk_signers_.push_back(std::make_unique<DomainKeysSigner>(std::move(dk)));
+    }
+  }
+  signer_ = std::make_unique<MessageSigner>(std::move(specs));
+  for (auto& h : headers_) {
+    signer_->addHeader(h);
+    for (auto& dk : dk_signers_) dk->addHeader(h);
+  }
+  signer_->endOfHeaders();
+  for (auto& dk : dk_signers_) dk->endOfHeaders();
+}
+
 void Session::endOfHeaders() {
   if (!engine_) engine_ = engines_.get();
   chooseMode();
-  const MilterConfig& config = *engine_->config;
   if (mode_ == Mode::sign) {
-    std::vector<SignatureSpec> specs;
-    for (const auto& key : keys_) {
-      SignatureSpec spec;
-      spec.domain = key->domain;
-      spec.selector = key->selector;
-      spec.key = key->key;
-      spec.algorithm = key->key->type() == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256
-                                                            : config.signature_algorithm;
-      if (keyTypeOf(spec.algorithm) != key->key->type()) spec.algorithm = SigningAlgorithm::rsa_sha256;
-      spec.canonicalization = config.canonicalization;
-      spec.headers = config.sign_headers;
-      spec.oversign = config.oversign_headers;
-      spec.body_length = config.body_length;
-      spec.expire_after = config.signature_ttl;
-      spec.identity = key->identity;
-      specs.push_back(std::move(spec));
-    }
-    signer_ = std::make_unique<MessageSigner>(std::move(specs));
-    for (auto& h : headers_) signer_->addHeader(h);
-    signer_->endOfHeaders();
+    startSigning();
   } else if (mode_ == Mode::verify) {
     verifier_ = std::make_unique<MessageVerifier>(engine_->verifier);
-    for (auto& h : headers_) verifier_->addHeader(h);
+    dk_verifier_ = std::make_unique<DomainKeysVerifier>(engine_->verifier);
+    for (auto& h : headers_) {
+      verifier_->addHeader(h);
+      dk_verifier_->addHeader(h);
+    }
     verifier_->endOfHeaders();
+    dk_verifier_->endOfHeaders();
   }
 }
 
 void Session::body(std::span<const char> chunk) {
   if (signer_) signer_->addBody(chunk);
+  for (auto& dk : dk_signers_) dk->addBody(chunk);
   if (verifier_) verifier_->addBody(chunk);
+  if (dk_verifier_) dk_verifier_->addBody(chunk);
 }
 
 Outcome Session::endOfMessage(std::string_view queue_id_at_end) {
@@ -189,29 +213,84 @@ Outcome Session::finishSigning(std::string_view queue_id) {
                    std::string(toString(out.reply.action));
     return out;
   }
+  // DKIM signatures above, the DomainKey-Signature next to the header
+  // fields it covers.
+  std::vector<std::string> dk_fields;
+  for (auto& dk : dk_signers_) {
+    auto field = dk->finish("\r\n");
+    if (!field) {
+      out.reply = decideInternalError(*engine_->config, field.error().message);
+      out.log_line = std::string(queue_id) + ": DomainKeys signing failed: " + field.error().message + "; " +
+                     std::string(toString(out.reply.action));
+      return out;
+    }
+    dk_fields.push_back(std::move(*field));
+  }
   out.log_line = std::string(queue_id) + ": signed";
   for (std::size_t i = 0; i < fields->size(); ++i) {
     out.inserts.push_back(toInsert((*fields)[i]));
     out.log_line += " d=" + keys_[i]->domain + " s=" + keys_[i]->selector + " (" + keys_[i]->name + ")";
   }
+  for (const auto& field : dk_fields) out.inserts.push_back(toInsert(field));
+  if (!dk_fields.empty()) out.log_line += "; " + std::to_string(dk_fields.size()) + " DomainKey-Signature(s)";
   return out;
 }
 
 Outcome Session::finishVerifying(std::string_view queue_id) {
   Outcome out;
-  const std::vector<SignatureResult> results = verifier_->finish();
-  out.reply = decideVerification(*engine_->config, results);
+  const MilterConfig& config = *engine_->config;
+  std::vector<SignatureResult> results = verifier_->finish();
+  const std::vector<DomainKeysResult> dk_results = dk_verifier_->finish();
+  const std::size_t dkim_count = results.size();
+  for (const auto& r : dk_results) results.push_back(r.result);
+  std::string letters_note;
+  if (auto strict = letterPolicy(std::span(results).first(dkim_count), dk_results, letters_note))
+    out.reply = *strict;
+  else
+    out.reply = decideVerification(config, results);
   out.inserts.push_back(toInsert(renderAuthenticationResults(engine_->authserv_id, results, "\r\n")));
-  if (engine_->config->remove_old_results)
+  const bool letters = !envelope_.dkverify.empty() || !config.dkverify.empty();
+  if (config.domainkey_status && (!dk_results.empty() || letters))
+    out.inserts.push_back(HeaderInsert{"DomainKey-Status", " " + domainKeyStatus(dk_results)});
+  if (config.remove_old_results)
     out.remove_authentication_results.assign(our_results_.rbegin(), our_results_.rend());
   out.log_line = std::string(queue_id) + ": verified";
   if (results.empty()) out.log_line += " no signature";
   for (const auto& r : results) out.log_line += "; " + renderResinfo(r);
-  if (verifier_->signaturesIgnored() > 0)
-    out.log_line += "; " + std::to_string(verifier_->signaturesIgnored()) + " more signature(s) not checked";
+  const std::size_t ignored = verifier_->signaturesIgnored() + dk_verifier_->signaturesIgnored();
+  if (ignored > 0) out.log_line += "; " + std::to_string(ignored) + " more signature(s) not checked";
   if (!mode_note_.empty()) out.log_line += " (" + mode_note_ + ")";
+  if (!letters_note.empty()) out.log_line += "; " + letters_note;
   out.log_line += "; action " + std::string(toString(out.reply.action)) + " (" + out.reply.why + ")";
   return out;
+}
+
+std::optional<Reply> Session::letterPolicy(std::span<const SignatureResult> dkim,
+                                           std::span<const DomainKeysResult> domainkeys, std::string& note) const {
+  const std::string& letters = envelope_.dkverify.empty() ? engine_->config->dkverify : envelope_.dkverify;
+  if (letters.empty()) return std::nullopt;
+  auto policy = DkVerifyPolicy::parse(letters);
+  if (!policy) {
+    note = "DKVERIFY ignored: " + policy.error().message();
+    return std::nullopt;
+  }
+  std::vector<DkStatus> statuses;
+  for (const auto& r : dkim) statuses.push_back(dkimStatus(r));
+  for (const auto& r : domainkeys) statuses.push_back(policyStatus(r));
+  const DkVerifyDecision decision = policy->decide(statuses);
+  note = "DKVERIFY " + letters + ": " + std::string(1, letterOf(decision.status)) + " " +
+         std::string(toString(decision.status));
+  if (decision.action == DkVerifyAction::accept) return std::nullopt;
+  Reply reply;
+  const bool permanent = decision.action == DkVerifyAction::reject_permanent;
+  reply.action = permanent ? Action::reject : Action::tempfail;
+  reply.rcode = permanent ? "554" : "451";
+  reply.xcode = permanent ? "5.7.1" : "4.7.5";
+  reply.text = "DomainKeys/DKIM status " + std::string(domainKeyStatusText(decision.status)) + " (" +
+               std::string(toString(decision.status)) + ")";
+  reply.why = "DKVERIFY letter " + std::string(1, permanent ? letterOf(decision.status)
+                                                            : static_cast<char>(letterOf(decision.status) + 32));
+  return reply;
 }
 
 void Session::abortMessage() {
@@ -222,7 +301,9 @@ void Session::abortMessage() {
   keys_.clear();
   mode_note_.clear();
   signer_.reset();
+  dk_signers_.clear();
   verifier_.reset();
+  dk_verifier_.reset();
   engine_.reset();
 }
 

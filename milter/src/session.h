@@ -20,6 +20,7 @@
 
 #include "engine.h"
 #include "policy.h"
+#include "signet/domainkeys.h"
 #include "signet/header.h"
 #include "signet/signer.h"
 #include "signet/verifier.h"
@@ -68,6 +69,11 @@ class Session {
   void chooseMode();
   Outcome finishSigning(std::string_view queue_id);
   Outcome finishVerifying(std::string_view queue_id);
+  void startSigning();
+  // The DKVERIFY letter policy (macro, else configuration) applied to all
+  // results; accept when no letters are set.
+  std::optional<Reply> letterPolicy(std::span<const SignatureResult> dkim,
+                                    std::span<const DomainKeysResult> domainkeys, std::string& note) const;
   bool claimsOurAuthservId(std::string_view value) const;
 
   const EngineHolder& engines_;
@@ -82,7 +88,9 @@ class Session {
   std::vector<std::shared_ptr<const SigningKey>> keys_;
   std::string mode_note_;
   std::unique_ptr<MessageSigner> signer_;
+  std::vector<std::unique_ptr<DomainKeysSigner>> dk_signers_;
   std::unique_ptr<MessageVerifier> verifier_;
+  std::unique_ptr<DomainKeysVerifier> dk_verifier_;
   std::string internal_error_;
 };
 
