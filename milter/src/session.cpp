@@ -248,7 +248,11 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
     out.reply = *strict;
   else
     out.reply = decideVerification(config, results);
-  out.inserts.push_back(toInsert(renderAuthenticationResults(engine_->authserv_id, results, "\r\n")));
+  const HeaderInsert results_field = toInsert(renderAuthenticationResults(engine_->authserv_id, results, "\r\n"));
+  out.inserts.push_back(results_field);
+  // s/qmail's annotation: the same results under its X- name.
+  if (config.x_authentication_results)
+    out.inserts.push_back(HeaderInsert{"X-Authentication-Results", results_field.value});
   const bool letters = !envelope_.dkverify.empty() || !config.dkverify.empty();
   if (config.domainkey_status && (!dk_results.empty() || letters))
     out.inserts.push_back(HeaderInsert{"DomainKey-Status", " " + domainKeyStatus(dk_results)});
