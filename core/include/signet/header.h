@@ -79,4 +79,15 @@ class MessageReader {
   bool prev_cr_ = false;
 };
 
+// Feeds a whole message held in memory to a sink with addHeader(),
+// endOfHeaders() and addBody() (a signer or a verifier).
+template <typename Sink>
+std::expected<void, ParseError> feedMessage(Sink& sink, std::string_view message, HeaderLimits limits = {}) {
+  MessageReader reader([&sink](HeaderField&& f) { sink.addHeader(std::move(f)); },
+                       [&sink] { sink.endOfHeaders(); },
+                       [&sink](std::span<const char> body) { sink.addBody(body); }, limits);
+  if (auto r = reader.update(std::span<const char>(message.data(), message.size())); !r) return r;
+  return reader.finish();
+}
+
 }  // namespace signet

@@ -52,4 +52,7 @@ std::string stripWhitespace(std::string_view value);
 // space removed; empty elements are kept so callers can reject them.
 std::vector<std::string> splitColonList(std::string_view value);
 
+// The same elements lower-cased, empty ones dropped (key record h=, s=, t=).
+std::vector<std::string> lowerColonList(std::string_view value);
+
 }  // namespace signet

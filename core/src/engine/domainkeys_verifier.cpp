@@ -241,12 +241,7 @@ void DomainKeysVerifier::checkKey(const Pending& p, const std::string& digest, D
 std::expected<std::vector<DomainKeysResult>, ParseError> verifyDomainKeys(const VerifierOptions& options,
                                                                           std::string_view message) {
   DomainKeysVerifier verifier(options);
-  MessageReader reader([&](HeaderField&& f) { verifier.addHeader(std::move(f)); },
-                       [&] { verifier.endOfHeaders(); },
-                       [&](std::span<const char> body) { verifier.addBody(body); });
-  if (auto r = reader.update(std::span<const char>(message.data(), message.size())); !r)
-    return std::unexpected(r.error());
-  if (auto r = reader.finish(); !r) return std::unexpected(r.error());
+  if (auto fed = feedMessage(verifier, message); !fed) return std::unexpected(fed.error());
   return verifier.finish();
 }
 

@@ -199,12 +199,7 @@ void MessageVerifier::checkKey(const DkimSignature& sig, const std::string& head
 std::expected<std::vector<SignatureResult>, ParseError> verifyMessage(const VerifierOptions& options,
                                                                       std::string_view message) {
   MessageVerifier verifier(options);
-  MessageReader reader([&](HeaderField&& f) { verifier.addHeader(std::move(f)); },
-                       [&] { verifier.endOfHeaders(); },
-                       [&](std::span<const char> body) { verifier.addBody(body); });
-  if (auto r = reader.update(std::span<const char>(message.data(), message.size())); !r)
-    return std::unexpected(r.error());
-  if (auto r = reader.finish(); !r) return std::unexpected(r.error());
+  if (auto fed = feedMessage(verifier, message); !fed) return std::unexpected(fed.error());
   return verifier.finish();
 }
 

@@ -6,14 +6,6 @@
 namespace signet {
 namespace {
 
-// The elements of a colon-separated value, lower-cased, empty ones dropped.
-std::vector<std::string> lowerElements(std::string_view text) {
-  std::vector<std::string> out;
-  for (auto& element : splitColonList(text))
-    if (!element.empty()) out.push_back(toLower(element));
-  return out;
-}
-
 bool contains(const std::vector<std::string>& list, std::string_view wanted) {
   for (const auto& item : list)
     if (item == wanted) return true;
@@ -73,14 +65,14 @@ std::expected<DomainKeysKeyRecord, ParseError> parseDomainKeysKeyRecord(std::str
   }
   if (auto k = tags.value("k"); k && toLower(stripWhitespace(*k)) != "rsa")
     return parseError("key record", "key type k= is not rsa");
-  if (auto h = tags.value("h"); h && !contains(lowerElements(*h), "sha1"))
+  if (auto h = tags.value("h"); h && !contains(lowerColonList(*h), "sha1"))
     return parseError("key record", "h= does not allow sha1, which DomainKeys uses");
   if (auto s = tags.value("s")) {
-    const auto services = lowerElements(*s);
+    const auto services = lowerColonList(*s);
     if (!contains(services, "*") && !contains(services, "email"))
       return parseError("key record", "s= does not allow email");
   }
-  if (auto t = tags.value("t")) key.testing = contains(lowerElements(*t), "y");
+  if (auto t = tags.value("t")) key.testing = contains(lowerColonList(*t), "y");
   if (auto g = tags.value("g")) key.granularity = stripWhitespace(*g);
   if (auto n = tags.value("n")) key.notes = std::string(*n);
   auto p = tags.value("p");

@@ -4,18 +4,6 @@
 #include "signet/header.h"
 
 namespace signet {
-namespace {
-
-// The elements of a colon-separated value, lower-cased, empty ones dropped.
-std::vector<std::string> lowerElements(std::string_view text) {
-  std::vector<std::string> out;
-  for (auto& element : splitColonList(text))
-    if (!element.empty()) out.push_back(toLower(element));
-  return out;
-}
-
-}  // namespace
-
 bool KeyRecord::allowsHash(HashAlgorithm h) const {
   if (hash_algorithms.empty()) return true;
   for (const auto& name : hash_algorithms)
@@ -45,10 +33,10 @@ std::expected<KeyRecord, ParseError> parseKeyRecord(std::string_view text, const
     else if (type == "ed25519") key.key_type = KeyType::ed25519;
     else return parseError("key record", "unknown key type");
   }
-  if (auto h = tags.value("h")) key.hash_algorithms = lowerElements(*h);
-  if (auto s = tags.value("s")) key.service_types = lowerElements(*s);
+  if (auto h = tags.value("h")) key.hash_algorithms = lowerColonList(*h);
+  if (auto s = tags.value("s")) key.service_types = lowerColonList(*s);
   if (auto t = tags.value("t")) {
-    for (const auto& flag : lowerElements(*t)) {
+    for (const auto& flag : lowerColonList(*t)) {
       if (flag == "y") key.testing = true;
       if (flag == "s") key.strict_identity = true;
     }

@@ -101,4 +101,15 @@ std::vector<std::string> splitColonList(std::string_view value) {
   return out;
 }
 
+std::vector<std::string> lowerColonList(std::string_view value) {
+  std::vector<std::string> out;
+  for (auto& element : splitColonList(value)) {
+    if (element.empty()) continue;
+    for (char& c : element)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    out.push_back(std::move(element));
+  }
+  return out;
+}
+
 }  // namespace signet
