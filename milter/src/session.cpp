@@ -215,16 +215,14 @@ Outcome Session::finishSigning(std::string_view queue_id) {
   }
   // DKIM signatures above, the DomainKey-Signature next to the header
   // fields it covers.
+  // A DomainKey-Signature that cannot be made (e.g. the Sender's domain is
+  // outside the key's d=) is left out; the DKIM signatures still go.
   std::vector<std::string> dk_fields;
+  std::string dk_skipped;
   for (auto& dk : dk_signers_) {
     auto field = dk->finish("\r\n");
-    if (!field) {
-      out.reply = decideInternalError(*engine_->config, field.error().message);
-      out.log_line = std::string(queue_id) + ": DomainKeys signing failed: " + field.error().message + "; " +
-                     std::string(toString(out.reply.action));
-      return out;
-    }
-    dk_fields.push_back(std::move(*field));
+    if (field) dk_fields.push_back(std::move(*field));
+    else dk_skipped += "; no DomainKey-Signature: " + field.error().message;
   }
   out.log_line = std::string(queue_id) + ": signed";
   for (std::size_t i = 0; i < fields->size(); ++i) {
@@ -233,6 +231,7 @@ Outcome Session::finishSigning(std::string_view queue_id) {
   }
   for (const auto& field : dk_fields) out.inserts.push_back(toInsert(field));
   if (!dk_fields.empty()) out.log_line += "; " + std::to_string(dk_fields.size()) + " DomainKey-Signature(s)";
+  out.log_line += dk_skipped;
   return out;
 }
 

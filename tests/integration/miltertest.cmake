@@ -1,6 +1,10 @@
 # signet-milter at the milter protocol level, driven by miltertest(8)
-# (miltertest_driver.py runs the miltertest_*.lua scripts). The Debian python3
-# is used on purpose: python3-dkim (dkimpy) lives there, not in a pyenv python.
+# (miltertest_driver.py runs the miltertest_*.lua scripts) and by a small
+# Python milter client (miltertest_client.py: header insert order, a
+# connection kept across SIGHUP, end-of-message latency with delayed ACKs).
+# The privdrop cases need root (UserID nobody); otherwise they are skipped.
+# The Debian python3 is used on purpose: python3-dkim (dkimpy) lives there,
+# not in a pyenv python.
 set(SIGNET_INTEGRATION_PYTHON /usr/bin/python3 CACHE FILEPATH
     "Python with python3-dkim (dkimpy) for the integration tests")
 

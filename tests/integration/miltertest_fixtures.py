@@ -141,9 +141,11 @@ def header_fields(head: bytes) -> list[tuple[bytes, bytes]]:
     return fields
 
 
-def sign_with_signet(signet: str, msg: bytes, key: Key, algorithm: str = "rsa-sha256") -> bytes:
+def sign_with_signet(signet: str, msg: bytes, key: Key, algorithm: str = "rsa-sha256",
+                     extra: list[str] = ()) -> bytes:
+    """`signet sign`; `extra` adds options, e.g. ["--domainkeys", "--no-dkim"]."""
     p = run([signet, "sign", "--domain", DOMAIN, "--selector", key.selector, "--key", key.private,
-             "--algorithm", algorithm], msg)
+             "--algorithm", algorithm, *extra], msg)
     if p.returncode != 0 or not p.stdout.endswith(msg):
         raise Failure(f"signet sign exited {p.returncode}: {text(p.stderr)}")
     return p.stdout
@@ -193,11 +195,18 @@ class Milter:
         self.pid_file = os.path.join(self.dir, "signet-milter.pid")
         self.port = 0
         self.proc: subprocess.Popen | None = None
-        with open(self.conf, "w") as f:
-            f.write(f"# written by the integration test ({name})\n")
-            for k, v in [("Syslog", "no"), ("AuthservID", AUTHSERV_ID), ("PidFile", self.pid_file),
-                         *settings]:
-                f.write(f"{k} {v}\n")
+        self.write_conf(settings)
+
+    def write_conf(self, settings: list[tuple[str, str]], extra_lines: list[str] = ()) -> int:
+        """(Re)writes the configuration file; returns the number of its last line."""
+        lines = [f"# written by the integration test ({self.name})"]
+        lines += [f"{k} {v}" for k, v in [("Syslog", "no"), ("AuthservID", AUTHSERV_ID),
+                                          ("PidFile", self.pid_file), *settings]]
+        lines += list(extra_lines)
+        with open(self.conf + ".new", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(self.conf + ".new", self.conf)
+        return len(lines)
 
     @property
     def socket(self) -> str:
@@ -231,6 +240,30 @@ class Milter:
                 return text(f.read(), 4000)
         except FileNotFoundError:
             return ""
+
+    def log_lines(self) -> list[str]:
+        """The whole log, one entry per line."""
+        try:
+            with open(self.log, "rb") as f:
+                return f.read().decode("utf-8", "replace").splitlines()
+        except FileNotFoundError:
+            return []
+
+    def reload(self, markers: tuple[str, ...] = ("configuration and keys reloaded", "reload refused"),
+               timeout: float = 10) -> str | None:
+        """Sends SIGHUP and waits for the first new log line holding one of `markers`;
+        returns it, or None when none came within `timeout` seconds."""
+        before = len(self.log_lines())
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for line in self.log_lines()[before:]:
+                if any(m in line for m in markers):
+                    return line
+            if self.proc.poll() is not None:
+                return None
+            time.sleep(0.02)
+        return None
 
     def signal_stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -19,8 +19,8 @@ lib.main(function()
   assert(mt.conninfo(conn, client_host, client_ip) == nil, "conninfo")
   assert(mt.mailfrom(conn, "<alice@example.com>") == nil, "mailfrom")
   assert(mt.rcptto(conn, "<bob@example.net>") == nil, "rcptto")
-  local sp = mt.test_option(conn, SMFIP_HDR_LEADSPC) and " " or ""
-  assert(mt.header(conn, "From", sp .. "Alice <alice@example.com>") == nil, "header")
+  -- mt.header() adds the space after the colon itself when SMFIP_HDR_LEADSPC was agreed.
+  assert(mt.header(conn, "From", "Alice <alice@example.com>") == nil, "header")
   print("READY")
   io.stdout:flush()
   mt.sleep(1.5)  -- the driver sends SIGTERM now
@@ -30,7 +30,7 @@ lib.main(function()
     return
   end
   local started = os.time()
-  local ok = mt.header(conn, "Subject", sp .. "in flight during SIGTERM") == nil
+  local ok = mt.header(conn, "Subject", "in flight during SIGTERM") == nil
       and mt.eoh(conn) == nil
       and mt.bodystring(conn, "in flight\r\n") == nil
       and mt.eom(conn) == nil
