@@ -31,6 +31,10 @@ struct KeyRecord {
   bool allowsEmail() const;
 };
 
+// The p= tag of a key record (DKIM or DomainKeys), decoded; empty when the
+// key is revoked. Errors: no p= tag, invalid base64.
+std::expected<std::string, ParseError> parsePublicKeyTag(const TagList& tags);
+
 std::expected<KeyRecord, ParseError> parseKeyRecord(std::string_view text,
                                                     const TagListLimits& limits = {});
 

@@ -2,6 +2,7 @@
 
 #include "signet/base64.h"
 #include "signet/header.h"
+#include "signet/key_record.h"
 
 namespace signet {
 namespace {
@@ -75,10 +76,8 @@ std::expected<DomainKeysKeyRecord, ParseError> parseDomainKeysKeyRecord(std::str
   if (auto t = tags.value("t")) key.testing = contains(lowerColonList(*t), "y");
   if (auto g = tags.value("g")) key.granularity = stripWhitespace(*g);
   if (auto n = tags.value("n")) key.notes = std::string(*n);
-  auto p = tags.value("p");
-  if (!p) return parseError("key record", "no p= tag");
-  auto decoded = parseBase64(*p);
-  if (!decoded) return parseError("key record p=", decoded.error().why);
+  auto decoded = parsePublicKeyTag(tags);
+  if (!decoded) return std::unexpected(decoded.error());
   key.public_key = std::move(*decoded);
   key.revoked = key.public_key.empty();
   return key;

@@ -18,6 +18,14 @@ bool KeyRecord::allowsEmail() const {
   return false;
 }
 
+std::expected<std::string, ParseError> parsePublicKeyTag(const TagList& tags) {
+  auto p = tags.value("p");
+  if (!p) return parseError("key record", "no p= tag");
+  auto decoded = parseBase64(*p);
+  if (!decoded) return parseError("key record p=", decoded.error().why);
+  return std::move(*decoded);
+}
+
 std::expected<KeyRecord, ParseError> parseKeyRecord(std::string_view text, const TagListLimits& limits) {
   auto parsed = TagList::parse(text, limits);
   if (!parsed) return std::unexpected(parsed.error());
@@ -42,10 +50,8 @@ std::expected<KeyRecord, ParseError> parseKeyRecord(std::string_view text, const
     }
   }
   if (auto n = tags.value("n")) key.notes = std::string(*n);
-  auto p = tags.value("p");
-  if (!p) return parseError("key record", "no p= tag");
-  auto decoded = parseBase64(*p);
-  if (!decoded) return parseError("key record p=", decoded.error().why);
+  auto decoded = parsePublicKeyTag(tags);
+  if (!decoded) return std::unexpected(decoded.error());
   key.public_key = std::move(*decoded);
   key.revoked = key.public_key.empty();
   return key;
