@@ -78,6 +78,8 @@ void Session::connect(std::string_view client_name, const sockaddr* client_addre
   client_name_ = std::string(client_name);
   const auto engine = engines_.get();
   internal_client_ = client_address ? matches(engine->config->internal_hosts, client_address, client_name) : false;
+  ignored_external_ =
+      client_address ? matches(engine->config->external_ignore, client_address, client_name) : false;
 }
 
 void Session::mailFrom(Envelope envelope) {
@@ -108,6 +110,9 @@ void Session::chooseMode() {
     if (!envelope_.daemon_name.empty() && name == envelope_.daemon_name) listed_mta = true;
   const bool authenticated = !envelope_.auth_authen.empty() || !envelope_.auth_type.empty();
   mode_ = Mode::none;
+  why_ = internal_client_ ? "internal client" : authenticated ? "authenticated client"
+       : listed_mta       ? "MTA " + envelope_.daemon_name
+                          : "external client " + client_name_;
   if (may_sign && (internal_client_ || authenticated || listed_mta)) {
     std::string address;
     const std::string domain = fromDomainOf(headers_, &address);
@@ -128,6 +133,14 @@ void Session::chooseMode() {
       mode_note_ = domain.empty() ? "no From address to sign for" : "no key for " + domain;
   }
   if (may_verify) mode_ = Mode::verify;
+  // As OpenDKIM: mail from outside that claims a domain we sign for is worth
+  // a word in the log, unless the host is in ExternalIgnoreList.
+  if (!internal_client_ && !authenticated && !listed_mta && !ignored_external_ && may_sign) {
+    std::string address;
+    const std::string domain = fromDomainOf(headers_, &address);
+    if (!domain.empty() && !engine_->keys->keysFor(address).empty())
+      mode_note_ = "external host " + client_name_ + " sent mail as " + domain;
+  }
 }
 
 void Session::startSigning() {
@@ -199,7 +212,10 @@ Outcome Session::endOfMessage(std::string_view queue_id_at_end) {
   Outcome out;
   if (mode_ == Mode::sign) out = finishSigning(queue_id);
   else if (mode_ == Mode::verify) out = finishVerifying(queue_id);
-  else out.log_line = std::string(queue_id) + ": not signed or verified" + (mode_note_.empty() ? "" : " (" + mode_note_ + ")");
+  else
+    out.log_line = std::string(queue_id) + ": not signed or verified" +
+                   (mode_note_.empty() ? "" : " (" + mode_note_ + ")") +
+                   (engine_->config->log_why ? " (" + why_ + ")" : "");
   abortMessage();
   return out;
 }
@@ -225,6 +241,7 @@ Outcome Session::finishSigning(std::string_view queue_id) {
     else dk_skipped += "; no DomainKey-Signature: " + field.error().message;
   }
   out.log_line = std::string(queue_id) + ": signed";
+  if (engine_->config->log_why) out.log_line += " (" + why_ + ")";
   for (std::size_t i = 0; i < fields->size(); ++i) {
     out.inserts.push_back(toInsert((*fields)[i]));
     out.log_line += " d=" + keys_[i]->domain + " s=" + keys_[i]->selector + " (" + keys_[i]->name + ")";
@@ -258,6 +275,7 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
   if (config.remove_old_results)
     out.remove_authentication_results.assign(our_results_.rbegin(), our_results_.rend());
   out.log_line = std::string(queue_id) + ": verified";
+  if (config.log_why) out.log_line += " (" + why_ + ")";
   if (results.empty()) out.log_line += " no signature";
   for (const auto& r : results) out.log_line += "; " + renderResinfo(r);
   const std::size_t ignored = verifier_->signaturesIgnored() + dk_verifier_->signaturesIgnored();
@@ -270,18 +288,23 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
 
 std::optional<Reply> Session::letterPolicy(std::span<const SignatureResult> dkim,
                                            std::span<const DomainKeysResult> domainkeys, std::string& note) const {
-  const std::string& letters = envelope_.dkverify.empty() ? engine_->config->dkverify : envelope_.dkverify;
+  std::string letters = envelope_.dkverify.empty() ? engine_->config->dkverify : envelope_.dkverify;
   if (letters.empty()) return std::nullopt;
   auto policy = DkVerifyPolicy::parse(letters);
   if (!policy) {
-    note = "DKVERIFY ignored: " + policy.error().message();
-    return std::nullopt;
+    // A malformed macro does not switch the configured letters off.
+    note = "{signet_dkverify} ignored: " + policy.error().message();
+    letters = engine_->config->dkverify;
+    if (letters.empty()) return std::nullopt;
+    policy = DkVerifyPolicy::parse(letters);
+    if (!policy) return std::nullopt;
+    note += "; ";
   }
   std::vector<DkStatus> statuses;
   for (const auto& r : dkim) statuses.push_back(dkimStatus(r));
   for (const auto& r : domainkeys) statuses.push_back(policyStatus(r));
   const DkVerifyDecision decision = policy->decide(statuses);
-  note = "DKVERIFY " + letters + ": " + std::string(1, letterOf(decision.status)) + " " +
+  note += "DKVERIFY " + letters + ": " + std::string(1, letterOf(decision.status)) + " " +
          std::string(toString(decision.status));
   if (decision.action == DkVerifyAction::accept) return std::nullopt;
   Reply reply;

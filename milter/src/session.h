@@ -79,7 +79,9 @@ class Session {
   const EngineHolder& engines_;
   std::shared_ptr<const Engine> engine_;
   bool internal_client_ = false;
+  bool ignored_external_ = false;  // in ExternalIgnoreList
   std::string client_name_;
+  std::string why_;  // why this mode (logged with LogWhy)
   Envelope envelope_;
   std::vector<HeaderField> headers_;
   std::vector<int> our_results_;  // A-R fields claiming our authserv-id

@@ -58,6 +58,8 @@ Cases (one line each; a case passes when all its checks pass):
   dkverify-DEGIJKfh    qmail-dk's conservative set: unsigned and bad messages are accepted
   dkverify-macro       {signet_dkverify} at MAIL overrides the configuration: C on a DEGIJKfh
                        daemon rejects, DEGIJKfh on a C daemon accepts
+  logwhy-external      LogWhy yes: the log line says why a message was signed or verified; an external
+                       client sending as a signing domain is noted, except from ExternalIgnoreList hosts
   x-authres            XAuthenticationResults yes: X-Authentication-Results with the same value,
                        below Authentication-Results and above DomainKey-Status
   foreground-pidfile   -f stays the same process: PidFile holds the pid the test started
@@ -395,6 +397,8 @@ def run_cases(ctx: Context, cases: list[Case]) -> None:
                             ("MultipleSignatures", "yes"), ("DomainKeysSign", "yes")],
         "dkstatus-off": common + [("DomainKeyStatus", "no")],
         "xar": common + [("XAuthenticationResults", "yes")],
+        "logwhy": common + signing + [("LogWhy", "yes")],
+        "ignored": common + signing + [("LogWhy", "yes"), ("ExternalIgnoreList", "192.0.2.0/24")],
         "dkv-C": common + [("DKVERIFY", "C")],
         "dkv-c": common + [("DKVERIFY", "c")],
         "dkv-B": common + [("DKVERIFY", "B")],
@@ -541,6 +545,30 @@ def run_cases(ctx: Context, cases: list[Case]) -> None:
         ar, xar = reply.inserted(b"Authentication-Results"), reply.inserted(b"X-Authentication-Results")
         c.check(len(ar) == 1 and ar == xar and b"domainkeys=pass" in ar[0],
                 "X-Authentication-Results = Authentication-Results, with domainkeys=pass", (ar, xar))
+
+        # --- LogWhy and ExternalIgnoreList: what the per-message log line says
+        c = case("logwhy-external")
+        for name, want_note in [("logwhy", True), ("ignored", False)]:
+            reply, _ = client_message(m[name], ctx.plain, client=EXTERNAL)
+            c.check(reply.final in (mc.SMFIR_CONTINUE, mc.SMFIR_ACCEPT), f"{name}: accepted", reply.word)
+            deadline = time.monotonic() + 5
+            line = ""
+            while time.monotonic() < deadline:
+                with open(m[name].log, "rb") as f:
+                    lines = [l for l in f.read().decode("utf-8", "replace").splitlines() if ": verified" in l]
+                if lines:
+                    line = lines[-1]
+                    break
+                time.sleep(0.05)
+            c.check("(external client mail.example.org)" in line, f"{name}: LogWhy says why it verified", line)
+            note = "external host mail.example.org sent mail as example.com"
+            c.check((note in line) == want_note,
+                    f"{name}: 'sent mail as' note {'present' if want_note else 'absent (ExternalIgnoreList)'}", line)
+        reply, _ = client_message(m["logwhy"], ctx.plain, client=INTERNAL)
+        with open(m["logwhy"].log, "rb") as f:
+            signed = [l for l in f.read().decode("utf-8", "replace").splitlines() if ": signed" in l]
+        c.check(bool(signed) and "(internal client)" in signed[-1], "logwhy: LogWhy says why it signed",
+                signed[-1:] or None)
 
         # --- the daemon itself
         c = case("foreground-pidfile")
