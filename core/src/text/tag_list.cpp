@@ -44,11 +44,9 @@ std::expected<TagList, ParseError> TagList::parse(std::string_view text, const T
     if (end == std::string_view::npos) end = text.size();
     auto [begin, stop] = trim(text, pos, end);
     if (begin == stop) {
-      // An empty element is allowed only as the trailing ";" of the list.
-      if (end != text.size()) {
-        auto [rest_begin, rest_end] = trim(text, end + 1, text.size());
-        if (rest_begin != rest_end) return parseError("tag list", "empty tag");
-      }
+      // An empty element is allowed only after the list's one trailing ";"
+      // (RFC 6376 section 3.2, errata 5070): "a=1;" but not "a=1;;".
+      if (end != text.size()) return parseError("tag list", "empty tag");
       break;
     }
     const std::size_t eq = text.find('=', begin);

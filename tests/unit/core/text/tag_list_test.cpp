@@ -213,3 +213,14 @@ TEST(TagListHelpers, SplitColonList) {
 
 }  // namespace
 }  // namespace signet
+
+// RFC 6376 section 3.2 (errata 5070): one trailing ";" ends a list; an empty
+// tag-spec anywhere else is an error.
+TEST(TagListRfc6376, Section3_2OnlyOneTrailingSemicolon) {
+  EXPECT_TRUE(signet::TagList::parse("a=1;").has_value());
+  EXPECT_TRUE(signet::TagList::parse("a=1; ").has_value());
+  EXPECT_FALSE(signet::TagList::parse("a=1;;").has_value());
+  EXPECT_FALSE(signet::TagList::parse("a=1; ;").has_value());
+  EXPECT_FALSE(signet::TagList::parse(";a=1").has_value());
+  EXPECT_FALSE(signet::TagList::parse("a=1;;b=2").has_value());
+}
