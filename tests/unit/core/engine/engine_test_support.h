@@ -191,6 +191,16 @@ inline std::vector<SignatureResult> verify(const VerifierOptions& options, std::
   return *results;
 }
 
+// Verifies and expects exactly one result.
+inline SignatureResult verifyOne(const VerifierOptions& options, std::string_view message) {
+  const auto results = verify(options, message);
+  if (results.size() != 1) {
+    ADD_FAILURE() << results.size() << " results";
+    return {};
+  }
+  return results[0];
+}
+
 // "pass", "fail: <reason>", ... for readable failures.
 inline std::string summary(const SignatureResult& r) {
   std::string out(toString(r.verdict));
