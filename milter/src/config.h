@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "signet/canonicalization.h"
+#include "socket_spec.h"
 #include "signet/signature.h"
 
 struct sockaddr;
@@ -131,17 +132,10 @@ bool matches(const std::vector<Network>& list, const sockaddr* client, std::stri
 // was expected.
 std::expected<Network, std::string> parseNetwork(std::string_view entry);
 
-// A milter socket: "inet:PORT@HOST", "inet:PORT" (all interfaces),
-// "inet6:PORT@HOST", "local:/path" or "unix:/path". HOST may be a name, an
-// address, or an address in square brackets.
-struct SocketSpec {
-  enum class Kind { inet, inet6, local };
-  Kind kind = Kind::inet;
-  std::string host;  // empty: all interfaces; brackets removed
-  int port = 0;
-  std::string path;  // for local
-};
-std::expected<SocketSpec, std::string> parseSocketSpec(std::string_view spec);
+// A milter socket ("inet:PORT@HOST", "local:/path", ...): shared with the
+// milter client, see socket_spec.h.
+using milter_client::SocketSpec;
+using milter_client::parseSocketSpec;
 
 // A line of a table or list file (opendkim(8) "file:"/"refile:" data sets):
 // '#' to the end of the line removed, blank lines skipped, `key` is the text

@@ -1,6 +1,7 @@
-// Peer lists (InternalHosts, ExternalIgnoreList), milter socket specs, table
-// files and '*' patterns: the pieces of signet.conf(5) that read lists rather
-// than single values. See config.h for the rules each one follows.
+// Peer lists (InternalHosts, ExternalIgnoreList), table files and '*'
+// patterns: the pieces of signet.conf(5) that read lists rather than single
+// values (socket specs live in milter/client/socket_spec.cpp). See config.h
+// for the rules each one follows.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -228,49 +229,6 @@ bool matches(const std::vector<Network>& list, const sockaddr* client, std::stri
   const auto address = clientAddress(client);
   if (!address) return false;
   return matchAddress(list, *address).value_or(false);
-}
-
-std::expected<SocketSpec, std::string> parseSocketSpec(std::string_view spec) {
-  static const std::string kForms = "expected inet:PORT@HOST, inet6:PORT@HOST, local:/path or unix:/path";
-  spec = trim(spec);
-  const auto colon = spec.find(':');
-  if (colon == std::string_view::npos) return std::unexpected(kForms);
-  const std::string kind = toLower(spec.substr(0, colon));
-  const std::string_view rest = spec.substr(colon + 1);
-  SocketSpec out;
-
-  if (kind == "local" || kind == "unix") {
-    out.kind = SocketSpec::Kind::local;
-    if (rest.empty() || rest.front() != '/')
-      return std::unexpected("a local socket needs an absolute path, e.g. local:/run/signet/signet.sock");
-    out.path = std::string(rest);
-    return out;
-  }
-  if (kind != "inet" && kind != "inet6") return std::unexpected(kForms);
-  out.kind = kind == "inet" ? SocketSpec::Kind::inet : SocketSpec::Kind::inet6;
-
-  const auto at = rest.find('@');
-  const auto port = parseDecimal(rest.substr(0, at), 65535);
-  if (!port || *port == 0)
-    return std::unexpected("expected a port number from 1 to 65535 after \"" + kind + ":\"");
-  out.port = *port;
-  if (at == std::string_view::npos) return out;
-
-  std::string_view host = rest.substr(at + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host.empty()) return std::unexpected("expected a host name or address after '@'");
-  const std::string host_string(host);
-  unsigned char scratch[16];
-  const bool v4 = inet_pton(AF_INET, host_string.c_str(), scratch) == 1;
-  const bool v6 = inet_pton(AF_INET6, host_string.c_str(), scratch) == 1;
-  if (v6 && out.kind == SocketSpec::Kind::inet)
-    return std::unexpected("an IPv6 address needs inet6:PORT@ADDRESS");
-  if (v4 && out.kind == SocketSpec::Kind::inet6)
-    return std::unexpected("an IPv4 address needs inet:PORT@ADDRESS");
-  if (!v4 && !v6 && (looksNumeric(host) || !std::all_of(host.begin(), host.end(), isHostNameChar)))
-    return std::unexpected("expected a host name or an IP address after '@'");
-  out.host = host_string;
-  return out;
 }
 
 std::expected<std::vector<TableLine>, ConfigError> readTableFile(const std::string& path) {
