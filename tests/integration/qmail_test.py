@@ -36,13 +36,15 @@ Cases (one line each; a case passes when all its checks pass):
                        milter edits only headers
   chain                two stubs in order: the second sees the first's header and body edits; both
                        sets of edits are recorded; one log line per milter
-  chain-stop           the first stub rejects: 31, the second is never asked, nothing queued
+  chain-stop           the first stub rejects: 31, the second is never asked, nothing queued; the
+                       first edits and the second tempfails: 71, nothing queued
   reply-<word>         reject 31, tempfail 71, discard 0 with nothing queued, accept, 550/451 reply
                        codes, reject at MAIL and at RCPT 31, tempfail at end of headers 71
   custom-error         SIGNET_CUSTOM_ERROR=1: "D550 ..." / "Z451 ..." on fd 6, exit 82
   dkverify             verify mode with DKVERIFY: reject 13, tempfail 82, the letters reach the
                        milter as {signet_dkverify}; DKIM=+ adds B
-  queue-exit           the queue program's exit code is passed through (53, 11, 0)
+  queue-exit           the queue program's exit code is passed through (53, 11, 0); a spool
+                       directory that does not exist: 53
   queue-crash          the queue program aborts: 57
   queue-missing        DKQUEUE names no program: 120
   queue-default        argv[0] qmail-queue runs bin/qmail-queue.orig; another name bin/qmail-queue;
@@ -690,6 +692,11 @@ def case_chain(ctx: Ctx) -> list[Case]:
         check_clean(stop, r, "first rejects")
         stop.check(not any(s.eom for s in s4.sessions), "the second milter never got the message",
                    [s.commands for s in s4.sessions])
+
+        s5, s6 = make(edits=edits1), make(final="tempfail")
+        r = ctx.run(msg, f"{s5.socket} {s6.socket}", {"RELAYCLIENT": ""})
+        stop.check(r.rc == EXIT_TEMPFAIL, "the first milter edits, the second tempfails: exit 71", r)
+        check_clean(stop, r, "second tempfails")
     with_stub(body)
     return [c, stop]
 
@@ -794,6 +801,9 @@ def case_queue(ctx: Ctx) -> list[Case]:
         for code in (53, 11, 0):
             r = ctx.run(msg, stub.socket, {"RECORD_EXIT": str(code)})
             exit_.check(r.rc == code, f"the queue program exits {code}: so does qmail-signet", r)
+        r = ctx.run(msg, stub.socket, {"SIGNET_TMPDIR": os.path.join(ctx.dir, "no-such-spool")})
+        exit_.check(r.rc == EXIT_SPOOL, "SIGNET_TMPDIR names no directory: exit 53 (spool write error)", r)
+        check_clean(exit_, r, "no spool directory")
         r = ctx.run(msg, stub.socket, {"RECORD_CRASH": "1"})
         crash.check(r.rc == EXIT_CRASH, "the queue program aborts: exit 57", r)
         check_clean(crash, r, "crash")
