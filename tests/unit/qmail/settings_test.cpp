@@ -1,0 +1,199 @@
+// qmail-signet's environment (qmail-signet(8)) and the one mapping from a
+// decision to qmail-queue's exit code.
+#include "settings.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "exit_codes.h"
+#include "filter_chain.h"
+
+namespace signet::qmail {
+namespace {
+
+using Env = std::map<std::string, std::string>;
+
+std::expected<Settings, SettingsError> load(const Env& env, std::string_view argv0 = "/var/qmail/bin/qmail-signet",
+                                            std::optional<std::string> me = "mx.example.com\n") {
+  return loadSettings(
+      argv0,
+      [&](std::string_view name) -> std::optional<std::string> {
+        auto it = env.find(std::string(name));
+        return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
+      },
+      [&](const std::string& path) -> std::optional<std::string> {
+        return path.ends_with("/control/me") ? me : std::nullopt;
+      });
+}
+
+TEST(SettingsTest, Defaults) {
+  auto s = load({});
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->program, "qmail-signet");
+  EXPECT_EQ(s->mode, Mode::verify);
+  EXPECT_TRUE(s->milters.empty());
+  EXPECT_EQ(s->default_action, DefaultAction::tempfail);
+  EXPECT_EQ(s->queue_program, "/var/qmail/bin/qmail-queue");
+  EXPECT_EQ(s->me, "mx.example.com");
+  EXPECT_EQ(s->timeouts.command, std::chrono::seconds(30));
+  EXPECT_EQ(s->timeouts.content, std::chrono::seconds(300));
+  EXPECT_EQ(s->spool_dir, "/tmp");
+  EXPECT_FALSE(s->custom_error);
+}
+
+TEST(SettingsTest, MiltersInOrderSeparatedByCommasAndSpace) {
+  auto s = load({{"SIGNET_MILTERS", " inet:8891@127.0.0.1, unix:/run/a.sock\tinet6:8892@[::1] "}});
+  ASSERT_TRUE(s.has_value());
+  ASSERT_EQ(s->milters.size(), 3u);
+  EXPECT_EQ(s->milters[0].port, 8891);
+  EXPECT_EQ(s->milters[1].path, "/run/a.sock");
+  EXPECT_EQ(s->milters[2].host, "::1");
+}
+
+TEST(SettingsTest, PersonalityFromTheProgramName) {
+  EXPECT_EQ(load({}, "/var/qmail/bin/qmail-queue")->queue_program, "/var/qmail/bin/qmail-queue.orig");
+  EXPECT_EQ(load({}, "qmail-dk")->queue_program, "/var/qmail/bin/qmail-queue");
+  auto dkverify = load({{"RELAYCLIENT", ""}}, "/var/qmail/bin/qmail-dkverify");
+  EXPECT_EQ(dkverify->mode, Mode::verify);
+  EXPECT_EQ(load({{"RELAYCLIENT", ""}}, "qmail-dk")->mode, Mode::sign);
+}
+
+TEST(SettingsTest, QueueProgramUnderQmailHome) {
+  auto s = load({{"QMAILHOME", "/opt/qmail"}, {"DKQUEUE", "bin/qmail-queue.orig"}});
+  EXPECT_EQ(s->queue_program, "/opt/qmail/bin/qmail-queue.orig");
+  EXPECT_EQ(load({{"DKQUEUE", "/usr/local/bin/q"}})->queue_program, "/usr/local/bin/q");
+}
+
+TEST(SettingsTest, SigningTakesDksignVerifyingTakesDkverify) {
+  auto sign = load({{"RELAYCLIENT", ""}, {"DKSIGN", "/etc/domainkeys/%/default"}, {"DKVERIFY", "B"}});
+  ASSERT_TRUE(sign.has_value());
+  EXPECT_EQ(sign->dksign, "/etc/domainkeys/%/default");
+  EXPECT_FALSE(sign->dkverify.has_value());
+  auto verify = load({{"DKSIGN", "/k"}, {"DKVERIFY", "DEGIJKfh"}});
+  EXPECT_FALSE(verify->dksign.has_value());
+  EXPECT_EQ(verify->dkverify, "DEGIJKfh");
+}
+
+TEST(SettingsTest, SqmailDkimPlusRejectsBadSignatures) {
+  EXPECT_EQ(load({{"DKIM", "+"}})->dkverify, "B");
+  EXPECT_EQ(load({{"DKIM", "+"}, {"DKVERIFY", "D"}})->dkverify, "DB");
+  EXPECT_EQ(load({{"DKIM", "+"}, {"DKVERIFY", "BD"}})->dkverify, "BD");
+  EXPECT_FALSE(load({{"DKIM", "-"}})->dkverify.has_value());
+}
+
+TEST(SettingsTest, MeFallsBackToLocalhost) {
+  EXPECT_EQ(load({}, "qmail-signet", std::nullopt)->me, "localhost");
+}
+
+TEST(SettingsTest, TimeoutsAndLimits) {
+  auto s = load({{"SIGNET_CONNECT_TIMEOUT", "0.5"},
+                 {"SIGNET_COMMAND_TIMEOUT", "2"},
+                 {"SIGNET_CONTENT_TIMEOUT", "600"},
+                 {"SIGNET_MAX_ADDRESS", "256"},
+                 {"SIGNET_MAX_PACKET", "65536"},
+                 {"SIGNET_DEFAULT_ACTION", "Accept"},
+                 {"SIGNET_CUSTOM_ERROR", "1"},
+                 {"SIGNET_TMPDIR", "/var/tmp"}});
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->timeouts.connect, std::chrono::milliseconds(500));
+  EXPECT_EQ(s->timeouts.command, std::chrono::seconds(2));
+  EXPECT_EQ(s->max_address, 256u);
+  EXPECT_EQ(clientOptions(*s).limits.max_packet, 65536u);
+  EXPECT_EQ(clientOptions(*s).timeouts.content, std::chrono::seconds(600));
+  EXPECT_EQ(s->default_action, DefaultAction::accept);
+  EXPECT_TRUE(s->custom_error);
+  EXPECT_EQ(s->spool_dir, "/var/tmp");
+}
+
+struct BadSetting {
+  const char* variable;
+  const char* value;
+};
+
+class BadSettingTest : public testing::TestWithParam<BadSetting> {};
+
+TEST_P(BadSettingTest, IsRefusedNamingTheVariable) {
+  auto s = load({{GetParam().variable, GetParam().value}});
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().variable, GetParam().variable);
+  EXPECT_FALSE(s.error().message.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Variables, BadSettingTest,
+                         testing::Values(BadSetting{"SIGNET_MILTERS", "tcp:8891"},
+                                         BadSetting{"SIGNET_MILTERS", "inet:8891"},
+                                         BadSetting{"SIGNET_MILTERS", "unix:relative"},
+                                         BadSetting{"SIGNET_DEFAULT_ACTION", "reject"},
+                                         BadSetting{"SIGNET_COMMAND_TIMEOUT", "0"},
+                                         BadSetting{"SIGNET_COMMAND_TIMEOUT", "-1"},
+                                         BadSetting{"SIGNET_CONTENT_TIMEOUT", "ten"},
+                                         BadSetting{"SIGNET_CONNECT_TIMEOUT", "1e9"},
+                                         BadSetting{"SIGNET_MAX_ADDRESS", "0"},
+                                         BadSetting{"SIGNET_MAX_HEADER", "lots"},
+                                         BadSetting{"DKVERIFY", "BZ"}));
+
+TEST(ConnectInfoTest, FromTcpserverOrLocalhost) {
+  ConnectInfo local = connectInfo({});
+  EXPECT_EQ(local.hostname, "localhost");
+  EXPECT_EQ(local.address, "127.0.0.1");
+  EXPECT_EQ(local.family, '4');
+  ConnectInfo v4 = connectInfo({"192.0.2.7", "40000", "", "", "", ""});
+  EXPECT_EQ(v4.hostname, "[192.0.2.7]");
+  EXPECT_EQ(v4.port, 40000);
+  ConnectInfo v6 = connectInfo({"2001:db8::7", "99999", "client.example.org", "", "", ""});
+  EXPECT_EQ(v6.family, '6');
+  EXPECT_EQ(v6.port, 0);  // out of range: unknown
+  EXPECT_EQ(v6.hostname, "client.example.org");
+}
+
+Settings settingsFor(Mode mode, std::optional<std::string> dkverify, bool custom) {
+  Settings s;
+  s.mode = mode;
+  s.dkverify = std::move(dkverify);
+  s.custom_error = custom;
+  return s;
+}
+
+TEST(ExitCodeTest, OneMappingForEveryDecision) {
+  using K = Decision::Kind;
+  const Settings plain = settingsFor(Mode::verify, std::nullopt, false);
+  EXPECT_EQ(exitFor({K::queue, ""}, plain).code, 0);
+  EXPECT_EQ(exitFor({K::discard, ""}, plain).code, 0);
+  EXPECT_EQ(exitFor({K::reject, ""}, plain).code, 31);
+  EXPECT_EQ(exitFor({K::tempfail, ""}, plain).code, 71);
+  EXPECT_EQ(exitFor({K::filter_timeout, ""}, plain).code, 72);
+  EXPECT_EQ(exitFor({K::filter_unreachable, ""}, plain).code, 73);
+  EXPECT_EQ(exitFor({K::filter_broken, ""}, plain).code, 74);
+  EXPECT_TRUE(exitFor({K::reject, "550 5.7.1 no"}, plain).fd6_text.empty());
+
+  const Settings dk = settingsFor(Mode::verify, "Bd", false);
+  EXPECT_EQ(exitFor({K::reject, ""}, dk).code, 13);
+  EXPECT_EQ(exitFor({K::tempfail, ""}, dk).code, 82);
+  EXPECT_EQ(exitFor({K::filter_unreachable, ""}, dk).code, 73);
+  // Signing never uses the DKVERIFY codes.
+  EXPECT_EQ(exitFor({K::reject, ""}, settingsFor(Mode::sign, "B", false)).code, 31);
+}
+
+TEST(ExitCodeTest, CustomErrorWritesQmailSmtpdText) {
+  const Settings custom = settingsFor(Mode::verify, std::nullopt, true);
+  auto r = exitFor({Decision::Kind::reject, "550 5.7.1 Signature does not verify"}, custom);
+  EXPECT_EQ(r.code, 82);
+  EXPECT_EQ(r.fd6_text, "DSignature does not verify (#5.7.1)");
+  auto t = exitFor({Decision::Kind::tempfail, ""}, custom);
+  EXPECT_EQ(t.code, 82);
+  EXPECT_EQ(t.fd6_text, "Zmessage deferred by a mail filter (#4.7.1)");
+}
+
+TEST(ExitCodeTest, ReplyTextInQmailForm) {
+  EXPECT_EQ(qmailReplyText("451 4.7.5 try later", "x"), "try later (#4.7.5)");
+  EXPECT_EQ(qmailReplyText("550-5.7.1 first\r\n550 5.7.1 second", "x"), "first second (#5.7.1)");
+  EXPECT_EQ(qmailReplyText("554 plain words", "x"), "plain words");
+  EXPECT_EQ(qmailReplyText("550 bad\x01" "control", "x"), "bad control");
+  EXPECT_EQ(qmailReplyText("", "fallback"), "fallback");
+  EXPECT_EQ(qmailReplyText("550 ", "fallback"), "fallback");
+}
+
+}  // namespace
+}  // namespace signet::qmail
