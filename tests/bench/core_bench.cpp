@@ -7,6 +7,10 @@
 // a setup check that fails (a signature that does not verify, an OpenSSL
 // error) or a benchmark that reports an error does.
 //
+// Verifying a 2 KB message (rsa-sha256, ed25519-sha256; the key served by an
+// in-memory resolver) and signing one with Ed25519 are paired with the raw
+// operation too, and reported without a target.
+//
 // The two targets are judged on interleaved pairs (the Signet operation and
 // its raw reference timed alternately in one benchmark), which a changing
 // load on a shared machine disturbs far less than two separate benchmarks;
@@ -438,6 +442,30 @@ void registerPairs(const Fixture& f) {
           return EVP_PKEY_sign(ctx.get(), sig, &size, bytes(f.digest), f.digest.size()) == 1;
         });
   });
+  // Verifying: the key comes from the in-memory resolver, as from a DNS cache.
+  benchmark::RegisterBenchmark("pair/verify_2KB_rsa-sha256_vs_raw_rsa2048_verify", [&f](benchmark::State& state) {
+    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, f.rsa.raw_public.get(), nullptr));
+    if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+        EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) != 1) {
+      state.SkipWithError("EVP_PKEY_verify_init failed");
+      return;
+    }
+    const std::string& sig = f.rsa.digest_signature;
+    pairedRatio(
+        state, [&] { return passed(signetVerify(f.signed_messages[0][0], f.verifier_options)); },
+        [&] { return EVP_PKEY_verify(ctx.get(), bytes(sig), sig.size(), bytes(f.digest), f.digest.size()) == 1; });
+  });
+  benchmark::RegisterBenchmark("pair/verify_2KB_ed25519-sha256_vs_raw_ed25519_verify", [&f](benchmark::State& state) {
+    pairedRatio(
+        state, [&] { return passed(signetVerify(f.signed_messages[1][0], f.verifier_options)); },
+        [&] { return rawVerify(f.ed25519, f.digest, f.ed25519.digest_signature); });
+  });
+  benchmark::RegisterBenchmark("pair/sign_2KB_ed25519-sha256_vs_raw_ed25519_sign", [&f](benchmark::State& state) {
+    pairedRatio(
+        state, [&] { return signetSign(f.small, f.ed25519).has_value(); },
+        [&] { return rawSign(f.ed25519, f.digest).has_value(); });
+  });
   benchmark::RegisterBenchmark("pair/body_relaxed_sha256_1MB_vs_raw_sha256", [&f](benchmark::State& state) {
     pairedRatio(
         state,
@@ -483,6 +511,12 @@ std::vector<Ratio> ratios() {
              Goal::at_least, 0.60),
       info("  the same, from separate benchmarks", {"signet/sign_2KB_rsa-sha256"}, {"raw/rsa2048_sign"}),
       info("  the same, from separate benchmarks", {"signet/body_relaxed_sha256_1MB"}, {sha}, true),
+      target("signet verify 2KB rsa-sha256 / raw RSA-2048 verify", "pair/verify_2KB_rsa-sha256_vs_raw_rsa2048_verify",
+             false, Goal::none, 0),
+      target("signet verify 2KB ed25519 / raw Ed25519 verify", "pair/verify_2KB_ed25519-sha256_vs_raw_ed25519_verify",
+             false, Goal::none, 0),
+      target("signet sign 2KB ed25519 / raw Ed25519 sign", "pair/sign_2KB_ed25519-sha256_vs_raw_ed25519_sign", false,
+             Goal::none, 0),
       info("simple canon+SHA-256 / raw SHA-256 throughput", {"signet/body_simple_sha256_1MB"}, {sha}, true),
       info("signet Hash SHA-256 (64K chunks) / raw SHA-256 throughput", {"signet/hash_sha256_1MB"}, {sha}, true),
       info("raw RSA-2048 sign, new EVP_PKEY_CTX each / reused", {"raw/rsa2048_sign_new_ctx"}, {"raw/rsa2048_sign"}),

@@ -19,6 +19,7 @@
 #include "signet/body_hashes.h"
 #include "signet/dns.h"
 #include "signet/header.h"
+#include "signet/public_key_cache.h"
 #include "signet/signature.h"
 #include "signet/signer.h"
 #include "signet/verdict.h"
@@ -33,6 +34,9 @@ struct VerifierOptions {
   std::int64_t allowed_clock_skew = 300;  // seconds a t= may lie in the future
   TagListLimits tag_limits{};
   Clock clock = systemClock;
+  // Parsed keys, shared by every verifier built from these options (and
+  // their copies); nullptr parses each key anew. See public_key_cache.h.
+  std::shared_ptr<PublicKeyCache> key_cache = std::make_shared<PublicKeyCache>();
 };
 
 class MessageVerifier {

@@ -207,7 +207,7 @@ void DomainKeysVerifier::checkKey(const Pending& p, const std::string& digest, D
       why_status = DkStatus::badkey;
       continue;
     }
-    auto key = PublicKey::parse(KeyType::rsa, record->public_key);
+    auto key = parsePublicKey(options_.key_cache.get(), KeyType::rsa, record->public_key);
     if (!key) {
       why = key.error().message();
       why_status = DkStatus::badkey;

@@ -4,6 +4,7 @@
 #include "signet/crypto.h"
 #include "signet/header_hash.h"
 #include "signet/key_record.h"
+#include "signet/public_key_cache.h"
 
 namespace signet {
 namespace {
@@ -166,7 +167,7 @@ void MessageVerifier::checkKey(const DkimSignature& sig, const std::string& head
         continue;
       }
     }
-    auto key = PublicKey::parse(record->key_type, record->public_key);
+    auto key = parsePublicKey(options_.key_cache.get(), record->key_type, record->public_key);
     if (!key) { problem = key.error().message(); continue; }
     r.key_fetched = true;
     r.key_bits = (*key)->bits();

@@ -317,5 +317,49 @@ TEST_F(DkimVerifier, RsaSha1PassesWithANoteOrIsPermerrorWhenStrict) {
   EXPECT_EQ(verifyOne(rsaSigned(), options).verdict, Verdict::pass);
 }
 
+// --- the parsed-key cache (public_key_cache.h) ---
+
+TEST_F(DkimVerifier, CachedKeysGiveTheSameVerdicts) {
+  // One set of options, so every verification below shares one key cache.
+  VerifierOptions options = verifierOptions(resolver_);
+  ASSERT_NE(options.key_cache, nullptr);
+  const std::string rsa = rsaSigned();
+  const std::string ed = signedWith(makeSpec(SigningAlgorithm::ed25519_sha256, "ed"));
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    EXPECT_EQ(summary(verifyOne(rsa, options)), "pass");
+    EXPECT_EQ(summary(verifyOne(ed, options)), "pass");
+    EXPECT_EQ(verifyOne(replaceOnce(rsa, "Is dinner ready?", "Is lunch ready?"), options).verdict, Verdict::fail);
+  }
+  EXPECT_EQ(options.key_cache->size(), 2u);
+  EXPECT_EQ(options.key_cache->misses(), 2u);
+  EXPECT_EQ(options.key_cache->hits(), 4u);
+
+  // A bad p= stays a permerror however often it is seen, and is not kept.
+  resolver_.publish("rsa._domainkey.example.com", {"v=DKIM1; p=YWJjZA=="});
+  for (int round = 0; round < 2; ++round)
+    EXPECT_EQ(summary(verifyOne(rsa, options)), "permerror: key record p=: not a valid rsa public key");
+  EXPECT_EQ(options.key_cache->size(), 2u);
+  // The key's own bytes published as k=ed25519 are not the cached RSA key.
+  resolver_.publish("rsa._domainkey.example.com",
+                    {"v=DKIM1; k=ed25519; p=" + encodeBase64(*testKeys().rsa->publicKeyData())});
+  EXPECT_EQ(summary(verifyOne(rsa, options)), "permerror: key type k=ed25519 does not match a=");
+
+  // The key size minimum is checked on a cached key too, and copies of the
+  // options share the cache.
+  publishTestKeys(resolver_);
+  VerifierOptions strict = options;
+  strict.minimum_rsa_bits = 2048;
+  const auto hits = options.key_cache->hits();
+  EXPECT_EQ(summary(verifyOne(rsa, strict)),
+            "permerror: RSA key of 1024 bits is shorter than the minimum 2048 (RFC 8301)");
+  EXPECT_EQ(options.key_cache->hits(), hits + 1);
+  // Without a cache, the same verdicts.
+  VerifierOptions uncached = verifierOptions(resolver_);
+  uncached.key_cache = nullptr;
+  EXPECT_EQ(summary(verifyOne(rsa, uncached)), "pass");
+  EXPECT_EQ(summary(verifyOne(ed, uncached)), "pass");
+}
+
 }  // namespace
 }  // namespace signet
