@@ -5,10 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
-#include <iterator>
+#include <fcntl.h>
 #include <new>
-#include <sstream>
 #include <string>
 #include <unistd.h>
 
@@ -27,6 +25,23 @@ void writeAll(int fd, const std::string& text) {
     p += n;
     left -= static_cast<std::size_t>(n);
   }
+}
+
+// control/me is one short line; plain read(2) keeps start-up cheap (no
+// iostreams), which matters: qmail-signet starts once per message.
+std::optional<std::string> readSmallFile(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text(4096, '\0');
+  std::size_t used = 0;
+  while (used < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + used, text.size() - used);
+    if (n <= 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  text.resize(used);
+  return text;
 }
 
 }  // namespace
@@ -49,12 +64,7 @@ int main(int argc, char** argv) {
           const char* v = std::getenv(std::string(name).c_str());
           return v ? std::optional<std::string>(v) : std::nullopt;
         },
-        [](const std::string& path) -> std::optional<std::string> {
-          std::ifstream in(path);
-          if (!in) return std::nullopt;
-          std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-          return text.substr(0, 4096);
-        });
+        readSmallFile);
     if (!settings) {
       log(settings.error().variable + ": " + settings.error().message + " (message not queued, try again later)");
       return exit_code::bad_configuration;

@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,16 +42,29 @@ QueueRun runQueueProgram(const std::string& program, const SpoolFile& message, c
   Pipe pipe;
   if (!pipe.open()) return {exit_code::cannot_pipe, errnoText("pipe")};
 
-  const pid_t pid = ::fork();
-  if (pid < 0) return {exit_code::cannot_fork, errnoText("fork")};
-  if (pid == 0) {
-    // The child: dup2 clears close-on-exec on the copies.
-    if (::dup2(message.fd(), 0) < 0 || ::dup2(pipe.readEnd(), 1) < 0) ::_exit(exit_code::cannot_pipe);
-    ::signal(SIGPIPE, SIG_DFL);
-    char* const argv[] = {const_cast<char*>(program.c_str()), nullptr};
-    ::execv(program.c_str(), argv);
-    ::_exit(exit_code::cannot_exec);
-  }
+  // posix_spawn (vfork-like on glibc) costs less than fork per message. The
+  // child gets the spool file as fd 0 and the pipe's read end as fd 1 (dup2
+  // clears close-on-exec on the copies), SIGPIPE back to its default, and
+  // inherits the other open descriptors (fd 2, a custom-error fd 6).
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  if (::posix_spawn_file_actions_init(&actions) != 0) return {exit_code::cannot_fork, "posix_spawn setup"};
+  ::posix_spawn_file_actions_adddup2(&actions, message.fd(), 0);
+  ::posix_spawn_file_actions_adddup2(&actions, pipe.readEnd(), 1);
+  ::posix_spawnattr_init(&attributes);
+  sigset_t defaults;
+  ::sigemptyset(&defaults);
+  ::sigaddset(&defaults, SIGPIPE);
+  ::posix_spawnattr_setsigdefault(&attributes, &defaults);
+  ::posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF);
+  char* const argv[] = {const_cast<char*>(program.c_str()), nullptr};
+  pid_t pid = -1;
+  const int spawned = ::posix_spawn(&pid, program.c_str(), &actions, &attributes, argv, environ);
+  ::posix_spawn_file_actions_destroy(&actions);
+  ::posix_spawnattr_destroy(&attributes);
+  if (spawned == ENOENT || spawned == EACCES || spawned == ENOEXEC || spawned == ENOTDIR)
+    return {exit_code::cannot_exec, "cannot run " + program + ": " + std::strerror(spawned)};
+  if (spawned != 0) return {exit_code::cannot_fork, std::string("posix_spawn: ") + std::strerror(spawned)};
   pipe.closeRead();
 
   bool envelope_written = true;
