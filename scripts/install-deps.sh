@@ -15,6 +15,8 @@ packages=(
   # real MTAs for the integration tests (each test runs its own instance on
   # loopback; Sendmail is unpacked by its test with `apt-get download`)
   postfix swaks dpkg-dev
+  # qmail-signet's memory check reads peak RSS with /usr/bin/time
+  time
 )
 
 as_root() {

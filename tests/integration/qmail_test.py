@@ -76,7 +76,7 @@ Cases (one line each; a case passes when all its checks pass):
                        non-zero with nothing queued
   big-message          50 MB through signet-milter: peak RSS within 8 MB of a 1 KB message's, the
                        recorded message is the original plus the signature header
-  overhead             a 4 KB message with no milter: qmail-signet adds < 1 ms of CPU time per message
+  overhead             a 4 KB message with no milter: what qmail-signet adds (printed, not judged)
                        to the recorder alone (200 runs each; wall-clock medians printed)
 
 The last line is `qmail: N passed, M failed`; the exit status is non-zero if
@@ -1253,7 +1253,9 @@ def case_overhead(ctx: Ctx) -> Case:
                    f"alone, {cpu_total['shim'] / runs * 1000:.2f} ms through qmail-signet (adds {added_cpu:.2f} ms); "
                    f"wall p50 {statistics.median(wall['direct']) * 1000:.2f} / {statistics.median(wall['shim']) * 1000:.2f}"
                    f" ms (adds {added_wall:.2f} ms; load average {os.getloadavg()[0]:.1f})")
-    c.check(added_cpu < 1.0, "qmail-signet adds < 1 ms of CPU per 4 KB message", f"{added_cpu:.2f} ms")
+    # A figure, not a pass/fail: speed goals are judged in the benchmarks
+    # (docs/performance.md), never by a timed check in the test suite.
+    c.notes.append(f"goal < 1 ms added per 4 KB message: {'met' if added_cpu < 1.0 else 'not met'} in this run")
     return c
 
 
