@@ -45,7 +45,26 @@ std::string opensslError(std::string_view what) {
   return out;
 }
 
-const EVP_MD* mdFor(HashAlgorithm h) { return h == HashAlgorithm::sha1 ? EVP_sha1() : EVP_sha256(); }
+// The digests, fetched from the default provider once per process: handing
+// OpenSSL 3 EVP_sha256() makes it fetch the implementation on every use.
+// Immutable once made (function-local statics are initialised thread-safely);
+// EVP_sha1()/EVP_sha256() stand in should a fetch ever fail.
+const EVP_MD* mdFor(HashAlgorithm h) {
+  static const EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+  static const EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  if (h == HashAlgorithm::sha1) return sha1 ? sha1 : EVP_sha1();
+  return sha256 ? sha256 : EVP_sha256();
+}
+
+// A context ready to verify RSASSA-PKCS1-v1_5 over `hash` with `pkey`.
+EvpPkeyCtxPtr rsaVerifyContext(EVP_PKEY* pkey, HashAlgorithm hash) {
+  EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
+  if (!ctx || EVP_PKEY_verify_init(ctx.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_signature_md(ctx.get(), mdFor(hash)) != 1)
+    return nullptr;
+  return ctx;
+}
 
 std::expected<KeyType, std::string> keyTypeOfPkey(EVP_PKEY* pkey) {
   if (EVP_PKEY_is_a(pkey, "RSA")) return KeyType::rsa;
@@ -199,6 +218,10 @@ Result<std::string> PrivateKey::toPem() const {
 
 struct PublicKey::Handle {
   EvpPkeyPtr pkey;
+  // RSA: verify contexts set up once per key, [0] SHA-1, [1] SHA-256; each
+  // verification works on its own copy (EVP_PKEY_CTX_dup only reads these),
+  // which costs far less than setting a context up. Null when not made.
+  EvpPkeyCtxPtr rsa_verify[2];
 };
 
 PublicKey::PublicKey(std::unique_ptr<Handle> handle, KeyType type, int bits)
@@ -228,6 +251,11 @@ std::expected<std::shared_ptr<const PublicKey>, ParseError> PublicKey::parse(Key
   if (!pkey) return parseError("key record p=", "not a valid " + std::string(toString(type)) + " public key");
   const int bits = EVP_PKEY_get_bits(pkey.get());
   auto handle = std::make_unique<Handle>();
+  if (type == KeyType::rsa) {
+    handle->rsa_verify[0] = rsaVerifyContext(pkey.get(), HashAlgorithm::sha1);
+    handle->rsa_verify[1] = rsaVerifyContext(pkey.get(), HashAlgorithm::sha256);
+    ERR_clear_error();
+  }
   handle->pkey = std::move(pkey);
   return std::shared_ptr<const PublicKey>(new PublicKey(std::move(handle), type, bits));
 }
@@ -239,11 +267,10 @@ bool PublicKey::verifyHash(HashAlgorithm hash, std::string_view header_hash,
   const auto* data = reinterpret_cast<const unsigned char*>(header_hash.data());
   bool ok = false;
   if (type_ == KeyType::rsa) {
-    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
-    ok = ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
-         EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) == 1 &&
-         EVP_PKEY_CTX_set_signature_md(ctx.get(), mdFor(hash)) == 1 &&
-         EVP_PKEY_verify(ctx.get(), sig, signature.size(), data, header_hash.size()) == 1;
+    const EVP_PKEY_CTX* prepared = handle_->rsa_verify[hash == HashAlgorithm::sha1 ? 0 : 1].get();
+    EvpPkeyCtxPtr ctx(prepared ? EVP_PKEY_CTX_dup(prepared) : nullptr);
+    if (!ctx) ctx = rsaVerifyContext(pkey, hash);
+    ok = ctx && EVP_PKEY_verify(ctx.get(), sig, signature.size(), data, header_hash.size()) == 1;
   } else {
     EvpMdCtxPtr md(EVP_MD_CTX_new());
     ok = md && EVP_DigestVerifyInit_ex(md.get(), nullptr, nullptr, nullptr, nullptr, pkey, nullptr) == 1 &&
