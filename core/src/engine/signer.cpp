@@ -79,10 +79,13 @@ class FoldedTags {
 // The h= list. Named headers go in literally, in the order given; the default
 // list signs each instance present. Oversigned names get one more entry.
 std::vector<std::string> headerNamesToSign(const SignatureSpec& spec, std::span<const HeaderField> headers) {
+  std::vector<std::string_view> present_names;  // each field's name, found once
+  present_names.reserve(headers.size());
+  for (const auto& h : headers) present_names.push_back(h.name());
   auto count = [&](std::string_view name) {
     std::size_t n = 0;
-    for (const auto& h : headers)
-      if (headerNameEquals(h.name(), name)) ++n;
+    for (std::string_view present : present_names)
+      if (headerNameEquals(present, name)) ++n;
     return n;
   };
   std::vector<std::string> names;

@@ -45,29 +45,38 @@ void appendCanonicalHeader(std::string& out, std::string_view raw, Canonicalizat
     out.append("\r\n");
     return;
   }
-  // relaxed (RFC 6376 section 3.4.2)
+  // relaxed (RFC 6376 section 3.4.2). The result is never longer than the
+  // field plus ":\r\n"; runs of ordinary characters are copied whole.
+  out.reserve(out.size() + raw.size() + 3);
   const std::size_t colon = raw.find(':');
   std::string_view name = raw.substr(0, colon);
   while (!name.empty() && isWsp(name.back())) name.remove_suffix(1);
-  for (char ch : name) out.push_back(lowerAscii(ch));
+  const std::size_t name_at = out.size();
+  out.append(name);
+  std::transform(out.begin() + static_cast<std::ptrdiff_t>(name_at), out.end(),
+                 out.begin() + static_cast<std::ptrdiff_t>(name_at), lowerAscii);
   out.push_back(':');
   if (colon == std::string_view::npos) {
     out.append("\r\n");
     return;
   }
+  auto ordinary = [](char ch) { return ch != '\r' && ch != '\n' && !isWsp(ch); };
   bool pending_space = false;
   bool started = false;
-  for (std::size_t i = colon + 1; i < raw.size(); ++i) {
+  for (std::size_t i = colon + 1; i < raw.size();) {
     const char ch = raw[i];
-    if (ch == '\r' || ch == '\n') continue;  // unfold
-    if (isWsp(ch)) {
-      pending_space = true;
+    if (!ordinary(ch)) {
+      if (isWsp(ch)) pending_space = true;  // CR and LF just unfold
+      ++i;
       continue;
     }
     if (pending_space && started) out.push_back(' ');
     pending_space = false;
     started = true;
-    out.push_back(ch);
+    std::size_t end = i + 1;
+    while (end < raw.size() && ordinary(raw[end])) ++end;
+    out.append(raw.substr(i, end - i));
+    i = end;
   }
   out.append("\r\n");
 }

@@ -1,5 +1,6 @@
 #include "signet/tag_list.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace signet {
@@ -38,6 +39,9 @@ std::pair<std::size_t, std::size_t> trim(std::string_view text, std::size_t begi
 std::expected<TagList, ParseError> TagList::parse(std::string_view text, const TagListLimits& limits) {
   if (text.size() > limits.max_bytes) return parseError("tag list", "longer than the limit");
   TagList list;
+  // One Tag per ';'-separated element (at most the limit): no regrowing.
+  list.tags_.reserve(std::min<std::size_t>(limits.max_tags,
+                                           static_cast<std::size_t>(std::count(text.begin(), text.end(), ';')) + 1));
   std::size_t pos = 0;
   while (pos <= text.size()) {
     std::size_t end = text.find(';', pos);
@@ -79,10 +83,9 @@ std::optional<std::string_view> TagList::value(std::string_view name) const {
 }
 
 std::string stripWhitespace(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value)
-    if (!isFws(c)) out.push_back(c);
+  std::string out(value.size(), '\0');
+  auto end = std::remove_copy_if(value.begin(), value.end(), out.begin(), isFws);
+  out.erase(end, out.end());
   return out;
 }
 
