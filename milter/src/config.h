@@ -101,6 +101,13 @@ struct MilterConfig {
   bool domainkey_status = true;                 // DomainKeyStatus: add DomainKey-Status when verifying DK
   std::string dkverify;                         // DKVERIFY: qmail-dk letter policy; empty: none
 
+  // Limits on what a stranger's message and DNS data may make us hold
+  // (Signet's own keys; docs/limits.md)
+  std::size_t maximum_headers = 1000;               // MaximumHeaders: fields in one message
+  std::size_t maximum_header_bytes = 1024 * 1024;   // MaximumHeaderBytes: the whole header section
+  std::size_t maximum_tag_list_bytes = 65536;       // MaximumTagListBytes: a signature or key record
+  std::size_t maximum_key_record_bytes = 8192;      // MaximumKeyRecordBytes: one TXT record, joined
+
   // DNS
   std::vector<std::string> nameservers;         // Nameservers: IP[@PORT], comma separated
   std::string resolver_configuration;           // ResolverConfiguration

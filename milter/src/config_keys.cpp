@@ -374,6 +374,17 @@ Status setMaximumSignatures(MilterConfig& c, std::string_view v, const Where& w)
   return {};
 }
 
+// A size limit: a whole number in [low, high].
+Setter sizeLimit(std::size_t MilterConfig::*field, std::uint64_t low, std::uint64_t high) {
+  return [=](MilterConfig& c, std::string_view v, const Where& w) -> Status {
+    const auto n = parseUnsigned(v, high);
+    if (!n || *n < low)
+      return w.bad("expected a number from " + std::to_string(low) + " to " + std::to_string(high));
+    c.*field = static_cast<std::size_t>(*n);
+    return {};
+  };
+}
+
 Status setMinimumKeyBits(MilterConfig& c, std::string_view v, const Where& w) {
   const auto n = parseUnsigned(v, 16384);
   // RFC 8301 section 3.2: keys under 1024 bits must not be accepted.
@@ -469,6 +480,10 @@ const std::vector<KeyParser>& keyParsers() {
       {"ResolverConfiguration", path(&C::resolver_configuration)},
       {"TrustAnchorFile", path(&C::trust_anchor_file)},
       {"DNSTimeout", setDnsTimeout},
+      {"MaximumHeaders", sizeLimit(&C::maximum_headers, 10, 1000000)},
+      {"MaximumHeaderBytes", sizeLimit(&C::maximum_header_bytes, 1024, 64 * 1024 * 1024)},
+      {"MaximumTagListBytes", sizeLimit(&C::maximum_tag_list_bytes, 256, 1024 * 1024)},
+      {"MaximumKeyRecordBytes", sizeLimit(&C::maximum_key_record_bytes, 256, 65535)},
   };
   return parsers;
 }

@@ -21,6 +21,7 @@ std::expected<std::shared_ptr<const Engine>, ConfigError> Engine::build(const Mi
   options.resolver_config = config.resolver_configuration;
   options.trust_anchor_file = config.trust_anchor_file;
   options.timeout = config.dns_timeout;
+  options.max_txt_bytes = config.maximum_key_record_bytes;
   auto resolver = makeUnboundResolver(options);
   if (!resolver) return std::unexpected(ConfigError{config.source, 0, "resolver: " + resolver.error().message});
   return build(config, std::shared_ptr<Resolver>(std::move(*resolver)));
@@ -38,6 +39,7 @@ std::expected<std::shared_ptr<const Engine>, ConfigError> Engine::build(const Mi
   engine->verifier.max_signatures = config.maximum_signatures;
   engine->verifier.minimum_rsa_bits = config.minimum_key_bits;
   engine->verifier.strict_rsa_sha1 = config.strict_sha1;
+  engine->verifier.tag_limits.max_bytes = config.maximum_tag_list_bytes;
   engine->authserv_id = config.authserv_id.empty() ? hostName() : config.authserv_id;
   return std::shared_ptr<const Engine>(std::move(engine));
 }

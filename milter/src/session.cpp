@@ -90,6 +90,22 @@ void Session::mailFrom(Envelope envelope) {
 
 void Session::header(std::string_view name, std::string_view value) {
   if (!engine_) engine_ = engines_.get();
+  // Past a limit nothing more is kept: the message is neither signed nor
+  // verified, and On-InternalError decides at end of message.
+  if (!over_limit_.empty()) return;
+  const MilterConfig& config = *engine_->config;
+  header_bytes_ += name.size() + value.size() + 3;
+  if (headers_.size() >= config.maximum_headers) {
+    over_limit_ = "more than " + std::to_string(config.maximum_headers) + " header fields (MaximumHeaders)";
+  } else if (header_bytes_ > config.maximum_header_bytes) {
+    over_limit_ = "header section larger than " + std::to_string(config.maximum_header_bytes) +
+                  " bytes (MaximumHeaderBytes)";
+  }
+  if (!over_limit_.empty()) {
+    headers_.clear();
+    headers_.shrink_to_fit();
+    return;
+  }
   if (headerNameEquals(name, "Authentication-Results")) {
     ++results_seen_;
     if (claimsOurAuthservId(value)) our_results_.push_back(results_seen_);
@@ -182,6 +198,7 @@ void Session::startSigning() {
 
 void Session::endOfHeaders() {
   if (!engine_) engine_ = engines_.get();
+  if (!over_limit_.empty()) return;
   chooseMode();
   if (mode_ == Mode::sign) {
     startSigning();
@@ -210,7 +227,11 @@ Outcome Session::endOfMessage(std::string_view queue_id_at_end) {
   if (queue_id.empty()) queue_id = "NOQUEUE";
   if (!signer_ && !verifier_ && mode_ == Mode::none) endOfHeaders();  // a message with no header break
   Outcome out;
-  if (mode_ == Mode::sign) out = finishSigning(queue_id);
+  if (!over_limit_.empty()) {
+    out.reply = decideInternalError(*engine_->config, over_limit_);
+    out.log_line = queue_id + ": not signed or verified: " + over_limit_ + "; " +
+                   std::string(toString(out.reply.action));
+  } else if (mode_ == Mode::sign) out = finishSigning(queue_id);
   else if (mode_ == Mode::verify) out = finishVerifying(queue_id);
   else
     out.log_line = std::string(queue_id) + ": not signed or verified" +
@@ -321,6 +342,8 @@ std::optional<Reply> Session::letterPolicy(std::span<const SignatureResult> dkim
 
 void Session::abortMessage() {
   headers_.clear();
+  header_bytes_ = 0;
+  over_limit_.clear();
   our_results_.clear();
   results_seen_ = 0;
   mode_ = Mode::none;

@@ -84,6 +84,8 @@ class Session {
   std::string why_;  // why this mode (logged with LogWhy)
   Envelope envelope_;
   std::vector<HeaderField> headers_;
+  std::size_t header_bytes_ = 0;
+  std::string over_limit_;  // set when the header section crossed MaximumHeaders/-Bytes
   std::vector<int> our_results_;  // A-R fields claiming our authserv-id
   int results_seen_ = 0;
   Mode mode_ = Mode::none;

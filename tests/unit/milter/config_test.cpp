@@ -117,6 +117,10 @@ std::vector<GoodCase> goodCases(const std::string& dir) {
       {"TrustAnchorFile /usr/share/dns/root.key",
        [](C c) { return c.trust_anchor_file == "/usr/share/dns/root.key"; }},
       {"DNSTimeout 10", [](C c) { return c.dns_timeout == std::chrono::seconds(10); }},
+      {"MaximumHeaders 200", [](C c) { return c.maximum_headers == 200; }},
+      {"MaximumHeaderBytes 65536", [](C c) { return c.maximum_header_bytes == 65536; }},
+      {"MaximumTagListBytes 4096", [](C c) { return c.maximum_tag_list_bytes == 4096; }},
+      {"MaximumKeyRecordBytes 2048", [](C c) { return c.maximum_key_record_bytes == 2048; }},
   };
 }
 
@@ -182,6 +186,10 @@ std::vector<BadCase> badCases() {
       {"Nameservers resolver.example.net", "IP address"},
       {"DNSTimeout 0", "from 1 to 3600"},
       {"DNSTimeout 5s", "from 1 to 3600"},
+      {"MaximumHeaders 5", "from 10 to 1000000"},
+      {"MaximumHeaderBytes 100", "from 1024 to"},
+      {"MaximumTagListBytes many", "from 256 to"},
+      {"MaximumKeyRecordBytes 70000", "from 256 to 65535"},
   };
 }
 
@@ -204,7 +212,7 @@ TEST(ConfigKeys, EveryKeyInTheStructIsCovered) {
   std::set<std::string> good, bad;
   for (const auto& c : goodCases("/tmp")) good.insert(c.text.substr(0, c.text.find(' ')));
   for (const auto& c : badCases()) bad.insert(c.text.substr(0, c.text.find(' ')));
-  EXPECT_EQ(good.size(), 44u);
+  EXPECT_EQ(good.size(), 48u);
   for (const auto& key : good)
     EXPECT_TRUE(bad.contains(key) || key == "PidFile" || key == "KeyFile" || key == "ResolverConfiguration" ||
                 key == "TrustAnchorFile")
