@@ -112,7 +112,9 @@ std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, cons
   for (const SizeVar& l : {SizeVar{"SIGNET_MAX_ADDRESS", &s.max_address},
                            SizeVar{"SIGNET_MAX_RECIPIENTS", &s.max_recipients},
                            SizeVar{"SIGNET_MAX_HEADER", &s.max_header_bytes},
-                           SizeVar{"SIGNET_MAX_PACKET", &s.max_packet}}) {
+                           SizeVar{"SIGNET_MAX_PACKET", &s.max_packet},
+                           SizeVar{"SIGNET_MAX_FIELD", &s.max_field},
+                           SizeVar{"SIGNET_MAX_EDITS", &s.max_edits}}) {
     if (auto v = get(l.name)) {
       auto n = parseSize(*v);
       if (!n) return bad(l.name, "expected a whole number greater than 0");
@@ -165,6 +167,8 @@ milter_client::ClientOptions clientOptions(const Settings& settings) {
   milter_client::ClientOptions o;
   o.timeouts = settings.timeouts;
   o.limits.max_packet = settings.max_packet;
+  o.limits.max_field = settings.max_field;
+  o.limits.max_modifications = settings.max_edits;
   return o;
 }
 

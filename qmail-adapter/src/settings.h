@@ -62,6 +62,8 @@ struct Settings {
   std::size_t max_recipients = 100000;     // SIGNET_MAX_RECIPIENTS
   std::size_t max_header_bytes = 4 << 20;  // SIGNET_MAX_HEADER: the whole header section
   std::size_t max_packet = 2 << 20;        // SIGNET_MAX_PACKET: one packet from a milter
+  std::size_t max_field = 64 << 10;        // SIGNET_MAX_FIELD: one string in a milter's packet
+  std::size_t max_edits = 10000;           // SIGNET_MAX_EDITS: modifications from one milter
 };
 
 struct SettingsError {

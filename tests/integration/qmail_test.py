@@ -52,6 +52,8 @@ Cases (one line each; a case passes when all its checks pass):
   dksign               DKSIGN without % naming no file: 32, nothing queued; an existing key path
                        and a % path reach the milter as {signet_dksign}
   address-limit        an envelope address over SIGNET_MAX_ADDRESS: 11, nothing queued
+  limits               SIGNET_MAX_EDITS, _FIELD, _PACKET (74; the original with accept), _HEADER (31),
+                       _RECIPIENTS (11) crossed, and each just at its limit passes
   bad-settings         bad SIGNET_* values: 55, nothing queued
   gave-up              the envelope never comes, or half of it: 54, nothing queued
   signet-sign          signet-milter (MTA ORIGINATING, SIGNET_DAEMON_NAME) signs an external
@@ -881,6 +883,48 @@ def case_address_limit(ctx: Ctx) -> Case:
     return c
 
 
+def case_limits(ctx: Ctx) -> Case:
+    """Each of qmail-signet's limits on a milter's packets and on the message, crossed:
+    SIGNET_MAX_EDITS, SIGNET_MAX_FIELD, SIGNET_MAX_PACKET (74, or the original with accept),
+    SIGNET_MAX_HEADER (31), SIGNET_MAX_RECIPIENTS (11); and each just at the limit passes."""
+    c = Case("limits")
+    msg = qmail_message("limits")
+    edits = [("h", f"X-Edit-{i}", "v") for i in range(5)]
+    long_value = "x" * 3000
+
+    def body(make):
+        many = make(edits=edits)
+        long = make(edits=[("h", "X-Long", long_value)])
+        for what, stub, extra, rc in [
+                ("5 edits, SIGNET_MAX_EDITS 5", many, {"SIGNET_MAX_EDITS": "5"}, 0),
+                ("5 edits, SIGNET_MAX_EDITS 4", many, {"SIGNET_MAX_EDITS": "4"}, EXIT_PROTOCOL),
+                ("a 3000-byte value, SIGNET_MAX_FIELD 4000", long, {"SIGNET_MAX_FIELD": "4000"}, 0),
+                ("a 3000-byte value, SIGNET_MAX_FIELD 2000", long, {"SIGNET_MAX_FIELD": "2000"}, EXIT_PROTOCOL),
+                ("a 3000-byte value, SIGNET_MAX_PACKET 1000", long, {"SIGNET_MAX_PACKET": "1000"}, EXIT_PROTOCOL)]:
+            r = ctx.run(msg, stub.socket, extra)
+            c.check(r.rc == rc, f"{what}: exit {rc}", r)
+            if rc:
+                check_clean(c, r, what)
+                r = ctx.run(msg, stub.socket, {**extra, "SIGNET_DEFAULT_ACTION": "accept"})
+                c.check(r.rc == 0 and r.message == msg, f"{what}, default action accept: the original queued", r)
+        plain = make()
+        big_head = qmail_message("big header", extra=[f"X-Filler-{i}: " + "f" * 70 for i in range(100)])
+        head_size = big_head.index(b"\n\n") + 2
+        r = ctx.run(big_head, plain.socket, {"SIGNET_MAX_HEADER": str(head_size)})
+        c.check(r.rc == 0, f"a header section of {head_size} bytes at SIGNET_MAX_HEADER {head_size}: queued", r)
+        r = ctx.run(big_head, plain.socket, {"SIGNET_MAX_HEADER": str(head_size - 100)})
+        c.check(r.rc == EXIT_REJECT, "a header section over SIGNET_MAX_HEADER: exit 31", r)
+        check_clean(c, r, "header over the limit")
+        three = envelope(SENDER, [b"a@example.net", b"b@example.net", b"c@example.net"])
+        r = ctx.run(msg, plain.socket, {"SIGNET_MAX_RECIPIENTS": "3"}, env_bytes=three)
+        c.check(r.rc == 0, "3 recipients at SIGNET_MAX_RECIPIENTS 3: queued", r)
+        r = ctx.run(msg, plain.socket, {"SIGNET_MAX_RECIPIENTS": "2"}, env_bytes=three)
+        c.check(r.rc == EXIT_ADDRESS, "3 recipients over SIGNET_MAX_RECIPIENTS 2: exit 11", r)
+        check_clean(c, r, "too many recipients")
+    with_stub(body)
+    return c
+
+
 def case_bad_settings(ctx: Ctx) -> Case:
     c = Case("bad-settings")
     msg = qmail_message("bad settings")
@@ -1373,6 +1417,7 @@ def all_cases(ctx: Ctx):
     yield lambda: case_queue(ctx)
     yield lambda: case_dksign(ctx)
     yield lambda: case_address_limit(ctx)
+    yield lambda: case_limits(ctx)
     yield lambda: case_bad_settings(ctx)
     yield lambda: case_gave_up(ctx)
     yield lambda: case_signet(ctx)

@@ -93,6 +93,8 @@ TEST(SettingsTest, TimeoutsAndLimits) {
                  {"SIGNET_CONTENT_TIMEOUT", "600"},
                  {"SIGNET_MAX_ADDRESS", "256"},
                  {"SIGNET_MAX_PACKET", "65536"},
+                 {"SIGNET_MAX_FIELD", "1000"},
+                 {"SIGNET_MAX_EDITS", "5"},
                  {"SIGNET_DEFAULT_ACTION", "Accept"},
                  {"SIGNET_CUSTOM_ERROR", "1"},
                  {"SIGNET_TMPDIR", "/var/tmp"}});
@@ -101,6 +103,8 @@ TEST(SettingsTest, TimeoutsAndLimits) {
   EXPECT_EQ(s->timeouts.command, std::chrono::seconds(2));
   EXPECT_EQ(s->max_address, 256u);
   EXPECT_EQ(clientOptions(*s).limits.max_packet, 65536u);
+  EXPECT_EQ(clientOptions(*s).limits.max_field, 1000u);
+  EXPECT_EQ(clientOptions(*s).limits.max_modifications, 5u);
   EXPECT_EQ(clientOptions(*s).timeouts.content, std::chrono::seconds(600));
   EXPECT_EQ(s->default_action, DefaultAction::accept);
   EXPECT_TRUE(s->custom_error);
@@ -132,6 +136,8 @@ INSTANTIATE_TEST_SUITE_P(Variables, BadSettingTest,
                                          BadSetting{"SIGNET_CONNECT_TIMEOUT", "1e9"},
                                          BadSetting{"SIGNET_MAX_ADDRESS", "0"},
                                          BadSetting{"SIGNET_MAX_HEADER", "lots"},
+                                         BadSetting{"SIGNET_MAX_FIELD", "-3"},
+                                         BadSetting{"SIGNET_MAX_EDITS", "0"},
                                          BadSetting{"DKVERIFY", "BZ"}));
 
 TEST(ConnectInfoTest, FromTcpserverOrLocalhost) {
