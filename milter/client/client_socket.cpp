@@ -19,7 +19,9 @@
 namespace signet::milter_client::detail {
 namespace {
 
-std::string errnoText(int error) { return std::strerror(error); }
+std::string errnoText(int error) {
+  return std::strerror(error);
+}
 
 // Milliseconds left until the deadline, for poll(); 0 when passed.
 int remainingMs(Clock::time_point deadline) {
@@ -53,7 +55,8 @@ void setTcpOptions(int fd, const SocketOptions& options) {
 std::expected<UniqueFd, IoError> connectAddress(const sockaddr* address, socklen_t length, int family,
                                                 Clock::time_point deadline) {
   UniqueFd fd(socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (fd.get() < 0) return std::unexpected(IoError{IoError::Kind::unreachable, "socket: " + errnoText(errno)});
+  if (fd.get() < 0)
+    return std::unexpected(IoError{IoError::Kind::unreachable, "socket: " + errnoText(errno)});
   int rc;
   do {
     rc = connect(fd.get(), address, length);

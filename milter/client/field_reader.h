@@ -29,7 +29,8 @@ class FieldReader {
   std::expected<std::uint32_t, ProtocolError> u32(std::string_view field) {
     if (rest_.size() < 4) return fail(field, "needs 4 bytes, " + std::to_string(rest_.size()) + " left");
     std::uint32_t value = 0;
-    for (int i = 0; i < 4; ++i) value = (value << 8) | static_cast<unsigned char>(rest_[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < 4; ++i)
+      value = (value << 8) | static_cast<unsigned char>(rest_[static_cast<std::size_t>(i)]);
     rest_.remove_prefix(4);
     return value;
   }
@@ -55,8 +56,8 @@ class FieldReader {
   // Succeeds when every byte was read.
   std::expected<void, ProtocolError> end() {
     if (!rest_.empty())
-      return std::unexpected(
-          ProtocolError{std::string(what_) + ": " + std::to_string(rest_.size()) + " bytes after the last field"});
+      return std::unexpected(ProtocolError{std::string(what_) + ": " + std::to_string(rest_.size()) +
+                                           " bytes after the last field"});
     return {};
   }
 

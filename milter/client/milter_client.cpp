@@ -40,10 +40,12 @@ struct MilterConnection::State {
   }
   ClientError fail(const IoError& io, std::string_view step, std::chrono::milliseconds timeout) {
     switch (io.kind) {
-      case IoError::Kind::unreachable: return fail(ClientError::Kind::unreachable, step, io.reason);
+      case IoError::Kind::unreachable:
+        return fail(ClientError::Kind::unreachable, step, io.reason);
       case IoError::Kind::timeout:
         return fail(ClientError::Kind::timeout, step, io.reason + " in " + durationText(timeout));
-      case IoError::Kind::closed: break;
+      case IoError::Kind::closed:
+        break;
     }
     return fail(ClientError::Kind::closed, step, io.reason);
   }
@@ -77,13 +79,15 @@ struct MilterConnection::State {
   }
 
   // The next reply or modification; progress restarts the timeout.
-  std::expected<Response, ClientError> readResponse(std::string_view step, std::chrono::milliseconds timeout) {
+  std::expected<Response, ClientError> readResponse(std::string_view step,
+                                                    std::chrono::milliseconds timeout) {
     auto deadline = Clock::now() + timeout;
     for (;;) {
       auto packet = readPacket(step, deadline, timeout);
       if (!packet) return std::unexpected(packet.error());
       auto response = decodeResponse(*packet, negotiation.actions, options.limits);
-      if (!response) return std::unexpected(fail(ClientError::Kind::protocol, step, response.error().message));
+      if (!response)
+        return std::unexpected(fail(ClientError::Kind::protocol, step, response.error().message));
       if (response->kind != Response::Kind::progress) return std::move(*response);
       deadline = Clock::now() + timeout;
     }
@@ -93,7 +97,8 @@ struct MilterConnection::State {
   std::string macroPacket(char code, std::optional<MacroStage> stage, std::span<const Macro> macros) const {
     if (macros.empty()) return {};
     const auto bare = [](std::string_view name) {
-      if (name.size() >= 2 && name.front() == '{' && name.back() == '}') name = name.substr(1, name.size() - 2);
+      if (name.size() >= 2 && name.front() == '{' && name.back() == '}')
+        name = name.substr(1, name.size() - 2);
       return name;
     };
     const std::optional<std::vector<std::string>>* wanted =
@@ -131,10 +136,14 @@ struct MilterConnection::State {
 
 std::string_view toString(ClientError::Kind kind) {
   switch (kind) {
-    case ClientError::Kind::unreachable: return "unreachable";
-    case ClientError::Kind::timeout: return "timeout";
-    case ClientError::Kind::closed: return "closed";
-    case ClientError::Kind::protocol: return "protocol";
+    case ClientError::Kind::unreachable:
+      return "unreachable";
+    case ClientError::Kind::timeout:
+      return "timeout";
+    case ClientError::Kind::closed:
+      return "closed";
+    case ClientError::Kind::protocol:
+      return "protocol";
   }
   return "unknown";
 }
@@ -162,16 +171,18 @@ std::expected<MilterConnection, ClientError> MilterConnection::open(const Socket
   state->fd = std::move(*fd);
 
   const std::uint32_t offered = options.protocol & protocolFlagsForVersion(options.version);
-  const std::string hello =
-      encodeCommand(command::option_negotiation, encodeNegotiation(options.version, options.actions, offered));
+  const std::string hello = encodeCommand(command::option_negotiation,
+                                          encodeNegotiation(options.version, options.actions, offered));
   if (auto sent = state->send("negotiation", hello, t.command); !sent) return std::unexpected(sent.error());
   auto packet = state->readPacket("negotiation", Clock::now() + t.command, t.command);
   if (!packet) return std::unexpected(packet.error());
   if (packet->code != command::option_negotiation)
-    return std::unexpected(state->fail(ClientError::Kind::protocol, "negotiation", "reply is not negotiation"));
+    return std::unexpected(
+        state->fail(ClientError::Kind::protocol, "negotiation", "reply is not negotiation"));
   auto negotiation = decodeNegotiation(packet->data, options.actions, offered, options.limits);
   if (!negotiation)
-    return std::unexpected(state->fail(ClientError::Kind::protocol, "negotiation", negotiation.error().message));
+    return std::unexpected(
+        state->fail(ClientError::Kind::protocol, "negotiation", negotiation.error().message));
   if (negotiation->version > options.version)
     return std::unexpected(state->fail(ClientError::Kind::protocol, "negotiation",
                                        "filter version " + std::to_string(negotiation->version) +
@@ -193,7 +204,9 @@ bool MilterConnection::leadingSpace() const {
 }
 
 namespace {
-ClientError movedFrom() { return ClientError{ClientError::Kind::closed, "milter connection was moved from"}; }
+ClientError movedFrom() {
+  return ClientError{ClientError::Kind::closed, "milter connection was moved from"};
+}
 }  // namespace
 
 std::expected<Reply, ClientError> MilterConnection::connect(std::string_view hostname, char family,
@@ -206,7 +219,8 @@ std::expected<Reply, ClientError> MilterConnection::connect(std::string_view hos
                       state_->options.timeouts.command);
 }
 
-std::expected<Reply, ClientError> MilterConnection::helo(std::string_view name, std::span<const Macro> macros) {
+std::expected<Reply, ClientError> MilterConnection::helo(std::string_view name,
+                                                         std::span<const Macro> macros) {
   if (!state_) return std::unexpected(movedFrom());
   using namespace protocol_flag;
   const std::string strings[] = {std::string(name)};
@@ -214,7 +228,8 @@ std::expected<Reply, ClientError> MilterConnection::helo(std::string_view name, 
                       no_reply_helo, state_->options.timeouts.command);
 }
 
-std::expected<Reply, ClientError> MilterConnection::mail(std::string_view sender, std::span<const Macro> macros) {
+std::expected<Reply, ClientError> MilterConnection::mail(std::string_view sender,
+                                                         std::span<const Macro> macros) {
   if (!state_) return std::unexpected(movedFrom());
   using namespace protocol_flag;
   state_->body_skipped = false;
@@ -293,14 +308,15 @@ std::expected<EndOfMessage, ClientError> MilterConnection::endOfMessage(std::spa
     if (!response) return std::unexpected(response.error());
     if (response->kind == Response::Kind::reply) {
       if (response->reply.kind == Reply::Kind::skip)
-        return std::unexpected(s.fail(ClientError::Kind::protocol, step, "skip is only valid in reply to body"));
+        return std::unexpected(
+            s.fail(ClientError::Kind::protocol, step, "skip is only valid in reply to body"));
       out.reply = std::move(response->reply);
       break;
     }
     if (out.modifications.size() >= s.options.limits.max_modifications)
-      return std::unexpected(s.fail(ClientError::Kind::protocol, step,
-                                    "more than " + std::to_string(s.options.limits.max_modifications) +
-                                        " modifications"));
+      return std::unexpected(
+          s.fail(ClientError::Kind::protocol, step,
+                 "more than " + std::to_string(s.options.limits.max_modifications) + " modifications"));
     Modification& m = response->modification;
     if (m.kind == Modification::Kind::replace_body) {
       s.replaced_body += m.value.size();

@@ -28,7 +28,9 @@ std::uint32_t readU32(const char* p) {
   return value;
 }
 
-bool isListSeparator(char c) { return c == ' ' || c == '\t' || c == ',' || c == '\r' || c == '\n'; }
+bool isListSeparator(char c) {
+  return c == ' ' || c == '\t' || c == ',' || c == '\r' || c == '\n';
+}
 
 // Splits a symbol list ("{auth_type} j, {daemon_name}") into names.
 std::vector<std::string> splitMacroList(std::string_view list) {
@@ -94,8 +96,8 @@ std::expected<std::optional<Packet>, ProtocolError> PacketReader::next() {
   const std::uint32_t length = readU32(buffer_.data() + offset_);
   if (length == 0) return std::unexpected(ProtocolError{"packet of length 0 (no reply code)"});
   if (length > limits_.max_packet)
-    return std::unexpected(ProtocolError{"packet of " + std::to_string(length) + " bytes, over the limit of " +
-                                         std::to_string(limits_.max_packet)});
+    return std::unexpected(ProtocolError{"packet of " + std::to_string(length) +
+                                         " bytes, over the limit of " + std::to_string(limits_.max_packet)});
   if (buffered() < kLengthBytes + length) return std::nullopt;
   Packet packet;
   packet.code = buffer_[offset_ + kLengthBytes];
@@ -112,32 +114,33 @@ std::string encodeNegotiation(std::uint32_t version, std::uint32_t actions, std:
   return out;
 }
 
-std::expected<Negotiation, ProtocolError> decodeNegotiation(std::string_view data, std::uint32_t offered_actions,
-                                                             std::uint32_t offered_protocol,
-                                                             const Limits& limits) {
+std::expected<Negotiation, ProtocolError> decodeNegotiation(std::string_view data,
+                                                            std::uint32_t offered_actions,
+                                                            std::uint32_t offered_protocol,
+                                                            const Limits& limits) {
   detail::FieldReader reader(data, "negotiation", limits.max_field);
   Negotiation out;
   auto version = reader.u32("version");
   if (!version) return std::unexpected(version.error());
   out.version = *version;
   if (out.version > kProtocolVersion || out.version < kOldestProtocolVersion)
-    return std::unexpected(reader.error("version", "filter speaks version " + std::to_string(out.version) +
-                                                       ", expected " + std::to_string(kOldestProtocolVersion) +
-                                                       " to " + std::to_string(kProtocolVersion)));
+    return std::unexpected(reader.error(
+        "version", "filter speaks version " + std::to_string(out.version) + ", expected " +
+                       std::to_string(kOldestProtocolVersion) + " to " + std::to_string(kProtocolVersion)));
   auto actions = reader.u32("actions");
   if (!actions) return std::unexpected(actions.error());
   out.actions = *actions;
   if ((out.actions & ~offered_actions) != 0)
-    return std::unexpected(reader.error("actions", "asks for " + hex(out.actions & ~offered_actions) +
-                                                       ", which was not offered"));
+    return std::unexpected(reader.error(
+        "actions", "asks for " + hex(out.actions & ~offered_actions) + ", which was not offered"));
   // Filters before version 6 may stop after the actions (no step flags).
   if (reader.empty() && out.version < kProtocolVersion) return out;
   auto protocol = reader.u32("protocol");
   if (!protocol) return std::unexpected(protocol.error());
   out.protocol = *protocol;
   if ((out.protocol & ~offered_protocol) != 0)
-    return std::unexpected(reader.error("protocol", "asks for " + hex(out.protocol & ~offered_protocol) +
-                                                        ", which was not offered"));
+    return std::unexpected(reader.error(
+        "protocol", "asks for " + hex(out.protocol & ~offered_protocol) + ", which was not offered"));
   out.actions &= offered_actions;
   out.protocol &= offered_protocol;
 
@@ -154,7 +157,8 @@ std::expected<Negotiation, ProtocolError> decodeNegotiation(std::string_view dat
   return out;
 }
 
-std::string encodeConnect(std::string_view hostname, char family, std::uint16_t port, std::string_view address) {
+std::string encodeConnect(std::string_view hostname, char family, std::uint16_t port,
+                          std::string_view address) {
   std::string out;
   appendString(out, hostname);
   out.push_back(family);

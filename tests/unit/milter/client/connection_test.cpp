@@ -4,8 +4,6 @@
 // negotiation, no wait where no reply comes, body chunks of 65535 bytes,
 // the header value's leading space), modifications at end of message,
 // progress, skip, older filter versions, and each way a conversation fails.
-#include "milter_client.h"
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,6 +12,7 @@
 #include <vector>
 
 #include "fake_filter.h"
+#include "milter_client.h"
 #include "wire_bytes.h"
 
 namespace signet::milter_client {
@@ -50,7 +49,9 @@ FakeFilter::Script script(std::string negotiation,
 }
 
 // A version 6 filter that may do everything and wants every step and reply.
-std::string fullNegotiation() { return negotiationReply(6, action_flag::all, 0); }
+std::string fullNegotiation() {
+  return negotiationReply(6, action_flag::all, 0);
+}
 
 TEST(MilterClientConversation, WholeMessageBytes) {
   using namespace protocol_flag;
@@ -117,8 +118,7 @@ TEST(MilterClientConversation, WholeMessageBytes) {
 }
 
 TEST(MilterClientConversation, LeadingSpaceKeptWhenNegotiatedOverTcp) {
-  FakeFilter filter(Transport::tcp,
-                    script(negotiationReply(6, 0, protocol_flag::header_leading_space)));
+  FakeFilter filter(Transport::tcp, script(negotiationReply(6, 0, protocol_flag::header_leading_space)));
   ClientOptions options = quickOptions();
   options.quick_ack = false;
   auto connection = MilterConnection::open(filter.spec(), options);
@@ -195,14 +195,13 @@ TEST(MilterClientConversation, OfferedVersionAndFlagsFollowOptions) {
 
 TEST(MilterClientConversation, SkipStopsTheBody) {
   int body_packets = 0;
-  FakeFilter filter(Transport::unix_socket,
-                    script(negotiationReply(6, 0, protocol_flag::skip),
-                           [&body_packets](const Packet& p, FakeFilter::Peer& peer) {
-                             if (p.code != 'B') return false;
-                             ++body_packets;
-                             peer.send(pkt('s'));
-                             return true;
-                           }));
+  FakeFilter filter(Transport::unix_socket, script(negotiationReply(6, 0, protocol_flag::skip),
+                                                   [&body_packets](const Packet& p, FakeFilter::Peer& peer) {
+                                                     if (p.code != 'B') return false;
+                                                     ++body_packets;
+                                                     peer.send(pkt('s'));
+                                                     return true;
+                                                   }));
   auto connection = MilterConnection::open(filter.spec(), quickOptions());
   ASSERT_TRUE(connection.has_value()) << connection.error().message;
   const std::string body(3 * kMaxBodyChunk, 'x');
@@ -293,7 +292,8 @@ TEST(MilterClientFailures, NegotiationTimesOut) {
 }
 
 TEST(MilterClientFailures, FilterClosesMidReply) {
-  FakeFilter filter(Transport::unix_socket, script(fullNegotiation(), [](const Packet& p, FakeFilter::Peer& peer) {
+  FakeFilter filter(Transport::unix_socket,
+                    script(fullNegotiation(), [](const Packet& p, FakeFilter::Peer& peer) {
                       if (p.code != 'E') return false;
                       peer.send(pkt('h', z("X-A") + z("1")).substr(0, 7));
                       peer.hangUp();
@@ -373,18 +373,24 @@ TEST(MilterClientFailures, ModificationsOutsideTheNegotiationOrLimits) {
   Limits small_body;
   small_body.max_replaced_body = 10;
   const Case cases[] = {
-      {"change not negotiated", action_flag::add_headers, {pkt('m', be32(1) + z("Subject") + z("x")), pkt('c')}, {}},
-      {"too many", action_flag::all, {pkt('h', z("A") + z("1")), pkt('h', z("B") + z("2")), pkt('h', z("C") + z("3")), pkt('c')}, few},
+      {"change not negotiated",
+       action_flag::add_headers,
+       {pkt('m', be32(1) + z("Subject") + z("x")), pkt('c')},
+       {}},
+      {"too many",
+       action_flag::all,
+       {pkt('h', z("A") + z("1")), pkt('h', z("B") + z("2")), pkt('h', z("C") + z("3")), pkt('c')},
+       few},
       {"body too large", action_flag::all, {pkt('b', "123456"), pkt('b', "789012"), pkt('c')}, small_body},
       {"skip at end of message", action_flag::all, {pkt('s')}, {}},
   };
   for (const Case& c : cases) {
-    FakeFilter filter(Transport::unix_socket,
-                      script(negotiationReply(6, c.actions, 0), [&c](const Packet& p, FakeFilter::Peer& peer) {
-                        if (p.code != 'E') return false;
-                        for (const std::string& r : c.replies) peer.send(r);
-                        return true;
-                      }));
+    FakeFilter filter(Transport::unix_socket, script(negotiationReply(6, c.actions, 0),
+                                                     [&c](const Packet& p, FakeFilter::Peer& peer) {
+                                                       if (p.code != 'E') return false;
+                                                       for (const std::string& r : c.replies) peer.send(r);
+                                                       return true;
+                                                     }));
     ClientOptions options = quickOptions();
     options.limits = c.limits;
     auto connection = MilterConnection::open(filter.spec(), options);
@@ -394,7 +400,8 @@ TEST(MilterClientFailures, ModificationsOutsideTheNegotiationOrLimits) {
     EXPECT_EQ(eom.error().kind, ClientError::Kind::protocol) << c.name << ": " << eom.error().message;
   }
   // Exactly at the limits is fine.
-  FakeFilter filter(Transport::unix_socket, script(fullNegotiation(), [](const Packet& p, FakeFilter::Peer& peer) {
+  FakeFilter filter(Transport::unix_socket,
+                    script(fullNegotiation(), [](const Packet& p, FakeFilter::Peer& peer) {
                       if (p.code != 'E') return false;
                       peer.send(pkt('h', z("A") + z("1")) + pkt('b', "12345") + pkt('b', "67890") + pkt('c'));
                       return true;

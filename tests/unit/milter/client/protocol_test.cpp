@@ -2,13 +2,12 @@
 // the packet reader split anywhere, option negotiation (version 6 and the
 // older versions 2 to 5), and every reply and modification with each way
 // it can be malformed.
-#include "milter_protocol.h"
-
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
+#include "milter_protocol.h"
 #include "wire_bytes.h"
 
 namespace signet::milter_client {
@@ -49,8 +48,11 @@ TEST(MilterProtocolVersions, StepsEachVersionKnows) {
 TEST(MilterProtocolPacketReader, SplitAnywhereGivesTheSamePackets) {
   const std::string stream = pkt('c') + pkt('h', z("X-A") + z("1")) + pkt('b', std::string(300, 'x')) +
                              pkt('y', z("450 4.7.1 later")) + pkt('p');
-  const std::vector<std::pair<char, std::string>> expected = {
-      {'c', ""}, {'h', z("X-A") + z("1")}, {'b', std::string(300, 'x')}, {'y', z("450 4.7.1 later")}, {'p', ""}};
+  const std::vector<std::pair<char, std::string>> expected = {{'c', ""},
+                                                              {'h', z("X-A") + z("1")},
+                                                              {'b', std::string(300, 'x')},
+                                                              {'y', z("450 4.7.1 later")},
+                                                              {'p', ""}};
   // Every single split point, and every pair of split points.
   for (std::size_t a = 0; a <= stream.size(); ++a) {
     for (std::size_t b = a; b <= stream.size(); b += (a % 7 == 0 ? 1 : stream.size())) {
@@ -170,7 +172,8 @@ TEST(MilterProtocolNegotiation, MalformedReplies) {
       {"version too low", be32(1) + be32(0) + be32(0), "version 1"},
       {"short actions", be32(6) + std::string("\0\0", 2), "actions: needs 4 bytes"},
       {"actions not offered", be32(6) + be32(0x200) + be32(0), "actions: asks for 0x200"},
-      {"protocol not offered", be32(6) + be32(0) + be32(protocol_flag::rcpt_rejected), "protocol: asks for 0x800"},
+      {"protocol not offered", be32(6) + be32(0) + be32(protocol_flag::rcpt_rejected),
+       "protocol: asks for 0x800"},
       {"protocol beyond all", be32(6) + be32(0) + be32(0x200000), "protocol: asks for 0x200000"},
       {"short protocol", be32(6) + be32(0) + std::string("\0", 1), "protocol: needs 4 bytes"},
       {"short macro stage", be32(6) + be32(0) + be32(0) + std::string("\0\0", 2), "macro stage"},
@@ -209,7 +212,8 @@ TEST(MilterProtocolReplies, EveryFinalReply) {
 }
 
 TEST(MilterProtocolReplies, ReplyCodeText) {
-  for (const char* good : {"550 5.7.1 go away", "450", "421 4.3.2 closing", "550-5.7.1 first\r\n550 5.7.1 last"}) {
+  for (const char* good :
+       {"550 5.7.1 go away", "450", "421 4.3.2 closing", "550-5.7.1 first\r\n550 5.7.1 last"}) {
     auto r = decodeResponse(Packet{'y', z(good)}, 0, Limits{});
     ASSERT_TRUE(r.has_value()) << good << ": " << r.error().message;
     EXPECT_EQ(r->reply.kind, Reply::Kind::reply_code);
@@ -241,18 +245,20 @@ TEST(MilterProtocolModifications, EachKindDecodes) {
       {"add_header", 'h', z("X-Test") + z("v 1"), af::add_headers, K::add_header, 0, "X-Test", "v 1", ""},
       {"insert_header", 'i', be32(0) + z("DKIM-Signature") + z(" v=1;\r\n\tb=x"), af::add_headers,
        K::insert_header, 0, "DKIM-Signature", " v=1;\r\n\tb=x", ""},
-      {"change_header", 'm', be32(2) + z("Subject") + z(""), af::change_headers, K::change_header, 2, "Subject",
-       "", ""},
+      {"change_header", 'm', be32(2) + z("Subject") + z(""), af::change_headers, K::change_header, 2,
+       "Subject", "", ""},
       {"replace_body", 'b', std::string("new\0body", 8), af::change_body, K::replace_body, 0, "",
        std::string("new\0body", 8), ""},
       {"replace_body empty", 'b', "", af::change_body, K::replace_body, 0, "", "", ""},
-      {"change_from", 'e', z("<a@example.com>"), af::change_from, K::change_from, 0, "", "<a@example.com>", ""},
+      {"change_from", 'e', z("<a@example.com>"), af::change_from, K::change_from, 0, "", "<a@example.com>",
+       ""},
       {"change_from args", 'e', z("<a@example.com>") + z("SIZE=1"), af::change_from, K::change_from, 0, "",
        "<a@example.com>", "SIZE=1"},
       {"add_rcpt", '+', z("<b@example.com>"), af::add_rcpt, K::add_rcpt, 0, "", "<b@example.com>", ""},
-      {"add_rcpt_with_args", '2', z("<b@example.com>") + z("NOTIFY=NEVER"), af::add_rcpt_with_args, K::add_rcpt,
-       0, "", "<b@example.com>", "NOTIFY=NEVER"},
-      {"delete_rcpt", '-', z("<c@example.com>"), af::delete_rcpt, K::delete_rcpt, 0, "", "<c@example.com>", ""},
+      {"add_rcpt_with_args", '2', z("<b@example.com>") + z("NOTIFY=NEVER"), af::add_rcpt_with_args,
+       K::add_rcpt, 0, "", "<b@example.com>", "NOTIFY=NEVER"},
+      {"delete_rcpt", '-', z("<c@example.com>"), af::delete_rcpt, K::delete_rcpt, 0, "", "<c@example.com>",
+       ""},
       {"quarantine", 'q', z("looks odd"), af::quarantine, K::quarantine, 0, "", "looks odd", ""},
   };
   for (const ModificationCase& c : cases) {
@@ -305,7 +311,8 @@ TEST(MilterProtocolModifications, MalformedForms) {
       {"delete_rcpt trailing", '-', z("<a@b>") + "x", "delete_rcpt: 1 bytes after"},
       {"quarantine no NUL", 'q', "why", "quarantine: reason: no NUL"},
       {"field over the limit", 'h', z(std::string(65537, 'X')) + z("v"), "name: 65537 bytes, over the limit"},
-      {"value over the limit", 'h', z("X-A") + z(std::string(65537, 'v')), "value: 65537 bytes, over the limit"},
+      {"value over the limit", 'h', z("X-A") + z(std::string(65537, 'v')),
+       "value: 65537 bytes, over the limit"},
       {"unknown code", 'Z', "", "unknown reply code 0x5a"},
       {"unknown code NUL", '\0', "", "unknown reply code 0x00"},
       {"unknown code high", '\xff', "", "unknown reply code 0xff"},

@@ -15,7 +15,9 @@ inline std::string be32(std::uint32_t v) {
 }
 
 // A NUL-terminated string.
-inline std::string z(std::string_view s) { return std::string(s) + '\0'; }
+inline std::string z(std::string_view s) {
+  return std::string(s) + '\0';
+}
 
 // One packet: length (code + data), code, data.
 inline std::string pkt(char code, std::string_view data = {}) {
