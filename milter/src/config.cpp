@@ -68,6 +68,9 @@ Status finish(MilterConfig& c, const std::set<std::string>& seen) {
   }
   if (c.domainkeys_sign && c.signature_algorithm == SigningAlgorithm::ed25519_sha256 && !table)
     return error("DomainKeysSign needs an RSA key, but SignatureAlgorithm is ed25519-sha256");
+  if (c.maximum_key_bits < c.minimum_key_bits)
+    return error("MaximumKeyBits (" + std::to_string(c.maximum_key_bits) + ") is below MinimumKeyBits (" +
+                 std::to_string(c.minimum_key_bits) + ")");
   return {};
 }
 

@@ -107,6 +107,8 @@ struct MilterConfig {
   std::size_t maximum_header_bytes = 1024 * 1024;   // MaximumHeaderBytes: the whole header section
   std::size_t maximum_tag_list_bytes = 65536;       // MaximumTagListBytes: a signature or key record
   std::size_t maximum_key_record_bytes = 8192;      // MaximumKeyRecordBytes: one TXT record, joined
+  std::size_t maximum_tags = 64;                    // MaximumTags: tags in one tag list
+  int maximum_key_bits = 8192;                      // MaximumKeyBits: larger RSA keys are permerror
 
   // DNS
   std::vector<std::string> nameservers;         // Nameservers: IP[@PORT], comma separated

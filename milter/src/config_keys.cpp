@@ -393,6 +393,13 @@ Status setMinimumKeyBits(MilterConfig& c, std::string_view v, const Where& w) {
   return {};
 }
 
+Status setMaximumKeyBits(MilterConfig& c, std::string_view v, const Where& w) {
+  const auto n = parseUnsigned(v, 16384);
+  if (!n || *n < 1024) return w.bad("expected a number of bits from 1024 to 16384");
+  c.maximum_key_bits = static_cast<int>(*n);
+  return {};
+}
+
 Status setDomainKeysCanonicalization(MilterConfig& c, std::string_view v, const Where& w) {
   const std::string canon = toLower(v);
   if (canon != "simple" && canon != "nofws") return w.bad("expected simple or nofws (RFC 4870)");
@@ -484,6 +491,8 @@ const std::vector<KeyParser>& keyParsers() {
       {"MaximumHeaderBytes", sizeLimit(&C::maximum_header_bytes, 1024, 64 * 1024 * 1024)},
       {"MaximumTagListBytes", sizeLimit(&C::maximum_tag_list_bytes, 256, 1024 * 1024)},
       {"MaximumKeyRecordBytes", sizeLimit(&C::maximum_key_record_bytes, 256, 65535)},
+      {"MaximumTags", sizeLimit(&C::maximum_tags, 16, 1024)},
+      {"MaximumKeyBits", setMaximumKeyBits},
   };
   return parsers;
 }

@@ -40,6 +40,8 @@ std::expected<std::shared_ptr<const Engine>, ConfigError> Engine::build(const Mi
   engine->verifier.minimum_rsa_bits = config.minimum_key_bits;
   engine->verifier.strict_rsa_sha1 = config.strict_sha1;
   engine->verifier.tag_limits.max_bytes = config.maximum_tag_list_bytes;
+  engine->verifier.tag_limits.max_tags = config.maximum_tags;
+  engine->verifier.maximum_rsa_bits = config.maximum_key_bits;
   engine->authserv_id = config.authserv_id.empty() ? hostName() : config.authserv_id;
   return std::shared_ptr<const Engine>(std::move(engine));
 }

@@ -30,6 +30,7 @@ struct VerifierOptions {
   Resolver* resolver = nullptr;        // required; not owned
   std::size_t max_signatures = 5;      // more are counted, not checked
   int minimum_rsa_bits = 1024;         // RFC 8301 section 3.2
+  int maximum_rsa_bits = 8192;         // larger keys cost a stranger nothing and us much: permerror
   bool strict_rsa_sha1 = false;        // rsa-sha1 → permerror (RFC 8301 section 3.1)
   std::int64_t allowed_clock_skew = 300;  // seconds a t= may lie in the future
   TagListLimits tag_limits{};

@@ -222,6 +222,12 @@ void DomainKeysVerifier::checkKey(const Pending& p, const std::string& digest, D
                         std::to_string(options_.minimum_rsa_bits));
       return;
     }
+    if ((*key)->bits() > options_.maximum_rsa_bits) {
+      out = problem(out, Verdict::permerror, DkStatus::badkey,
+                    "RSA key of " + std::to_string((*key)->bits()) + " bits is longer than the maximum " +
+                        std::to_string(options_.maximum_rsa_bits));
+      return;
+    }
     if ((*key)->verifyHash(HashAlgorithm::sha1, digest, sig.signature)) {
       out = problem(out, Verdict::pass, DkStatus::ok, "");
       return;

@@ -179,6 +179,13 @@ void MessageVerifier::checkKey(const DkimSignature& sig, const std::string& head
                  std::to_string(options_.minimum_rsa_bits) + " (RFC 8301)";
       return;
     }
+    if ((*key)->type() == KeyType::rsa && (*key)->bits() > options_.maximum_rsa_bits) {
+      r.verdict = Verdict::permerror;
+      r.problem = Problem::bad_key;
+      r.reason = "RSA key of " + std::to_string((*key)->bits()) + " bits is longer than the maximum " +
+                 std::to_string(options_.maximum_rsa_bits);
+      return;
+    }
     if ((*key)->verifyHash(hashOf(sig.algorithm), header_hash, sig.signature)) {
       r.verdict = Verdict::pass;
       r.problem = Problem::none;

@@ -121,6 +121,8 @@ std::vector<GoodCase> goodCases(const std::string& dir) {
       {"MaximumHeaderBytes 65536", [](C c) { return c.maximum_header_bytes == 65536; }},
       {"MaximumTagListBytes 4096", [](C c) { return c.maximum_tag_list_bytes == 4096; }},
       {"MaximumKeyRecordBytes 2048", [](C c) { return c.maximum_key_record_bytes == 2048; }},
+      {"MaximumTags 32", [](C c) { return c.maximum_tags == 32; }},
+      {"MaximumKeyBits 4096", [](C c) { return c.maximum_key_bits == 4096; }},
   };
 }
 
@@ -190,6 +192,8 @@ std::vector<BadCase> badCases() {
       {"MaximumHeaderBytes 100", "from 1024 to"},
       {"MaximumTagListBytes many", "from 256 to"},
       {"MaximumKeyRecordBytes 70000", "from 256 to 65535"},
+      {"MaximumTags 8", "from 16 to 1024"},
+      {"MaximumKeyBits 512", "from 1024 to 16384"},
   };
 }
 
@@ -212,7 +216,7 @@ TEST(ConfigKeys, EveryKeyInTheStructIsCovered) {
   std::set<std::string> good, bad;
   for (const auto& c : goodCases("/tmp")) good.insert(c.text.substr(0, c.text.find(' ')));
   for (const auto& c : badCases()) bad.insert(c.text.substr(0, c.text.find(' ')));
-  EXPECT_EQ(good.size(), 48u);
+  EXPECT_EQ(good.size(), 50u);
   for (const auto& key : good)
     EXPECT_TRUE(bad.contains(key) || key == "PidFile" || key == "KeyFile" || key == "ResolverConfiguration" ||
                 key == "TrustAnchorFile")
@@ -387,6 +391,7 @@ TEST(ConfigChecks, KeySourcesMustBeComplete) {
       {"KeyFile /etc/k.private\nSelector s", "KeyFile is set but Domain is not"},
       {"Mode s", "Mode includes s (sign) but no key is configured"},
       {"Mode sv\nMultipleSignatures yes", "no key is configured"},
+      {"MinimumKeyBits 4096\nMaximumKeyBits 2048", "MaximumKeyBits (2048) is below MinimumKeyBits (4096)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);

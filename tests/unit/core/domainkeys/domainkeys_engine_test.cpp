@@ -364,6 +364,12 @@ TEST_F(DomainKeys, NoResolverAndShortKeys) {
   const DomainKeysResult short_key = verifyOne(dkSigned(kPlain), strict);
   EXPECT_EQ(summary(short_key.result), "permerror: RSA key of 1024 bits is shorter than the minimum 2048");
   EXPECT_EQ(short_key.status, DkStatus::badkey);
+
+  VerifierOptions capped = verifierOptions(resolver_);
+  capped.maximum_rsa_bits = 1000;
+  const DomainKeysResult long_key = verifyOne(dkSigned(kPlain), capped);
+  EXPECT_EQ(summary(long_key.result), "permerror: RSA key of 1024 bits is longer than the maximum 1000");
+  EXPECT_EQ(long_key.status, DkStatus::badkey);
 }
 
 TEST_F(DomainKeys, TestingKeyIsNeverAHardFail) {

@@ -171,6 +171,16 @@ TEST_F(DkimVerifier, Rsa512KeyIsPermerrorNamingTheKeySize) {
   EXPECT_EQ(s.reason, "RSA key of 1024 bits is shorter than the minimum 2048 (RFC 8301)");
 }
 
+TEST_F(DkimVerifier, RsaKeyOverTheMaximumIsPermerror) {
+  VerifierOptions capped = verifierOptions(resolver_);
+  EXPECT_EQ(verifyOne(rsaSigned(), capped).verdict, Verdict::pass);  // 1024 bits, default maximum 8192
+  capped.maximum_rsa_bits = 1000;
+  const SignatureResult r = verifyOne(rsaSigned(), capped);
+  EXPECT_EQ(r.verdict, Verdict::permerror);
+  EXPECT_EQ(r.problem, Problem::bad_key);
+  EXPECT_EQ(r.reason, "RSA key of 1024 bits is longer than the maximum 1000");
+}
+
 TEST_F(DkimVerifier, TestingKeyTurnsFailIntoNeutral) {
   resolver_.publish("rsa._domainkey.example.com", {keyRecord(*testKeys().rsa, "t=y; ")});
   const SignatureResult good = verifyOne(rsaSigned());
