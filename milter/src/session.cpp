@@ -7,13 +7,20 @@ namespace signet::milter {
 namespace {
 
 // Libmilter gives folded values with LF; the signed message has CRLF.
+// Copies runs between line ends whole (this runs for every header field).
 std::string rawField(std::string_view name, std::string_view value) {
-  std::string raw(name);
+  std::string raw;
+  raw.reserve(name.size() + 1 + value.size() + 8);
+  raw.append(name);
   raw.push_back(':');
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == '\n' && (i == 0 || value[i - 1] != '\r')) raw.push_back('\r');
-    raw.push_back(value[i]);
+  std::size_t from = 0;
+  for (std::size_t lf = value.find('\n'); lf != std::string_view::npos; lf = value.find('\n', lf + 1)) {
+    if (lf > 0 && value[lf - 1] == '\r') continue;
+    raw.append(value.substr(from, lf - from));
+    raw.append("\r");
+    from = lf;
   }
+  raw.append(value.substr(from));
   return raw;
 }
 
@@ -22,8 +29,14 @@ std::string rawField(std::string_view name, std::string_view value) {
 HeaderInsert toInsert(std::string_view field) {
   const std::size_t colon = field.find(':');
   HeaderInsert h{std::string(field.substr(0, colon)), {}};
-  for (std::size_t i = colon + 1; i < field.size(); ++i)
-    if (field[i] != '\r') h.value.push_back(field[i]);
+  const std::string_view value = field.substr(colon + 1);
+  h.value.reserve(value.size());
+  std::size_t from = 0;
+  for (std::size_t cr = value.find('\r'); cr != std::string_view::npos; cr = value.find('\r', from)) {
+    h.value.append(value.substr(from, cr - from));
+    from = cr + 1;
+  }
+  h.value.append(value.substr(from));
   return h;
 }
 
