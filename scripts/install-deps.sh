@@ -17,6 +17,9 @@ packages=(
   postfix swaks dpkg-dev
   # qmail-signet's memory check reads peak RSS with /usr/bin/time
   time
+  # the fuzz targets (tests/fuzz): clang 16 and its libFuzzer runtime
+  # (Debian 12's default clang 14 cannot compile libstdc++ 12's <expected>)
+  clang-16 libclang-rt-16-dev
 )
 
 as_root() {
