@@ -26,9 +26,11 @@ struct Connection {
   bool leading_space = false;  // SMFIP_HDR_LEADSPC was agreed
   bool no_header_reply = false;  // SMFIP_NR_HDR was agreed: header callbacks return SMFIS_NOREPLY
   bool no_body_reply = false;    // SMFIP_NR_BODY was agreed: body callbacks return SMFIS_NOREPLY
+  bool no_mail_reply = false;    // SMFIP_NR_MAIL was agreed
+  bool no_eoh_reply = false;     // SMFIP_NR_EOH was agreed
   bool in_message = false;
   // An exception in a step that sends no reply, kept for the next step that
-  // does (end of headers or of message); further work is skipped until then.
+  // does (end of message at the latest); further work is skipped until then.
   std::string deferred_error;
   explicit Connection(const EngineHolder& engines) : session(engines) { ++g_context->active_connections; }
   ~Connection() {
@@ -95,8 +97,8 @@ sfsistat guarded(SMFICTX* ctx, const char* step, Body&& body) {
   }
 }
 
-// For the steps the MTA sends without awaiting a reply (headers and body
-// chunks, when negotiated): an exception is kept for the next step that
+// For the steps the MTA sends without awaiting a reply (MAIL, headers, end
+// of headers and body chunks, when negotiated): an exception is kept for the next step that
 // replies, and the message's remaining headers and body are not processed.
 template <typename Body>
 sfsistat guardedWithoutReply(SMFICTX* ctx, const char* step, bool no_reply, Body&& body) {
@@ -117,9 +119,10 @@ sfsistat guardedWithoutReply(SMFICTX* ctx, const char* step, bool no_reply, Body
 sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long, unsigned long,
                      unsigned long* pf0, unsigned long* pf1, unsigned long* pf2, unsigned long* pf3) {
   *pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
-  // Headers and body chunks need no reply (fewer packets and round trips per
-  // message) when the MTA offers that, as Postfix and Sendmail 8.14+ do.
-  *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY);
+  // MAIL, headers, end of headers and body chunks need no reply (fewer
+  // packets and round trips per message) when the MTA offers that, as Postfix
+  // and Sendmail 8.14+ do: signet-milter decides only at end of message.
+  *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_NR_MAIL | SMFIP_NR_EOH);
   *pf2 = 0;
   *pf3 = 0;
   smfi_setsymlist(ctx, SMFIM_CONNECT, const_cast<char*>("j {daemon_name}"));
@@ -130,6 +133,8 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
   connection->leading_space = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
   connection->no_header_reply = (*pf1 & SMFIP_NR_HDR) != 0;
   connection->no_body_reply = (*pf1 & SMFIP_NR_BODY) != 0;
+  connection->no_mail_reply = (*pf1 & SMFIP_NR_MAIL) != 0;
+  connection->no_eoh_reply = (*pf1 & SMFIP_NR_EOH) != 0;
   if (Connection* old = connectionOf(ctx)) delete old;
   smfi_setpriv(ctx, connection.release());
   return SMFIS_CONTINUE;
@@ -154,7 +159,9 @@ sfsistat onConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* address) {
 }
 
 sfsistat onEnvFrom(SMFICTX* ctx, char**) {
-  return guarded(ctx, "MAIL", [&] {
+  Connection* c = connectionOf(ctx);
+  if (c) c->deferred_error.clear();  // a new message
+  return guardedWithoutReply(ctx, "MAIL", c && c->no_mail_reply, [&] {
     Envelope envelope;
     envelope.auth_authen = macro(ctx, "{auth_authen}");
     envelope.auth_type = macro(ctx, "{auth_type}");
@@ -162,10 +169,8 @@ sfsistat onEnvFrom(SMFICTX* ctx, char**) {
     envelope.dksign = macro(ctx, "{signet_dksign}");
     envelope.dkverify = macro(ctx, "{signet_dkverify}");
     envelope.queue_id = macro(ctx, "i");
-    Connection* c = connectionOf(ctx);
     c->beginMessage();
     c->session.mailFrom(std::move(envelope));
-    return SMFIS_CONTINUE;
   });
 }
 
@@ -178,10 +183,8 @@ sfsistat onHeader(SMFICTX* ctx, char* name, char* value) {
 }
 
 sfsistat onEndOfHeaders(SMFICTX* ctx) {
-  return guarded(ctx, "end of headers", [&] {
-    connectionOf(ctx)->session.endOfHeaders();
-    return SMFIS_CONTINUE;
-  });
+  Connection* c = connectionOf(ctx);
+  return guardedWithoutReply(ctx, "end of headers", c && c->no_eoh_reply, [&] { c->session.endOfHeaders(); });
 }
 
 sfsistat onBody(SMFICTX* ctx, unsigned char* data, size_t size) {
