@@ -517,6 +517,7 @@ def run_all(args, workdir: str, servers: list) -> int:
             for kind in ("signet", "opendkim"):
                 r = bench.load(milters[kind], mode, files, 1, 1, warmup=0)
                 extra[f"rss {mode} {key['name']} {kind}"] = (r["vm_hwm_kb_after"] - r["vm_hwm_kb_before"]) / 1024
+                extra[f"hwm {mode} {key['name']} {kind}"] = r["vm_hwm_kb_after"] / 1024
         for m in milters.values():
             m.stop()
         if key["name"] == "RSA-2048":
@@ -541,9 +542,12 @@ def report(args, rows, extra, q, started) -> int:
         for field in ("msgs_per_s", "p50_ms", "p99_ms", "cpu_ms_per_msg"):
             cells += [fmt(s[field]), fmt(o[field]), ratio(s[field], o[field])]
         lines.append("| " + " | ".join(cells) + " |")
-    rss = ["| 50 MB message: VmHWM growth | Signet | OpenDKIM |", "|---|---|---|"]
+    rss = ["| one 50 MB message | VmHWM growth Signet | OpenDKIM | VmHWM after, Signet | OpenDKIM |",
+           "|---|---|---|---|---|"]
     for k in sorted({k.rsplit(" ", 1)[0] for k in extra if k.startswith("rss ")}):
-        rss.append(f"| {k[4:]} | {extra[k + ' signet']:.2f} MB | {extra[k + ' opendkim']:.2f} MB |")
+        h = "hwm " + k[4:]
+        rss.append(f"| {k[4:]} | {extra[k + ' signet']:.2f} MB | {extra[k + ' opendkim']:.2f} MB | "
+                   f"{extra[h + ' signet']:.1f} MB | {extra[h + ' opendkim']:.1f} MB |")
     qline = (f"qmail-signet, {q['size']} B message, no milter, {q['runs']} runs each: CPU "
              f"{q['cpu_direct_ms']:.2f} ms direct, {q['cpu_shim_ms']:.2f} ms through qmail-signet "
              f"(adds {q['cpu_shim_ms'] - q['cpu_direct_ms']:.2f} ms, ratio {ratio(q['cpu_shim_ms'], q['cpu_direct_ms'])}); "
