@@ -5,11 +5,16 @@
 set(SIGNET_INTEGRATION_PYTHON /usr/bin/python3 CACHE FILEPATH
     "Python with python3-dkim (dkimpy) for the integration tests")
 
-if(TARGET signet-milter)
-  add_test(NAME integration_postfix
-           COMMAND ${SIGNET_INTEGRATION_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/postfix_test.py
-                   --milter $<TARGET_FILE:signet-milter> --signet $<TARGET_FILE:signet>)
-  set_tests_properties(integration_postfix PROPERTIES
-    LABELS integration
-    TIMEOUT 300)
-endif()
+foreach(variant IN LISTS SIGNET_TEST_VARIANTS)
+  signet_variant(${variant})
+  if(TARGET signet-milter${SFX})
+    add_test(NAME integration_postfix${SFX}
+             COMMAND ${SIGNET_INTEGRATION_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/postfix_test.py
+                     --milter $<TARGET_FILE:signet-milter${SFX}> --signet $<TARGET_FILE:signet${SFX}>)
+    set_tests_properties(integration_postfix${SFX} PROPERTIES
+      LABELS "integration${VARIANT_LABELS}"
+      ENVIRONMENT "${VARIANT_ENV}"
+      RESOURCE_LOCK postfix
+      TIMEOUT 300)
+  endif()
+endforeach()

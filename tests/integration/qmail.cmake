@@ -9,12 +9,16 @@ set(SIGNET_INTEGRATION_PYTHON /usr/bin/python3 CACHE FILEPATH
 add_executable(qmail_queue_recorder ${CMAKE_CURRENT_SOURCE_DIR}/qmail_queue_recorder.cpp)
 target_compile_options(qmail_queue_recorder PRIVATE ${SIGNET_WARNINGS})
 
-if(TARGET qmail-signet AND TARGET signet-milter)
-  add_test(NAME integration_qmail
-           COMMAND ${SIGNET_INTEGRATION_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/qmail_test.py
-                   --shim $<TARGET_FILE:qmail-signet> --recorder $<TARGET_FILE:qmail_queue_recorder>
-                   --milter $<TARGET_FILE:signet-milter> --signet $<TARGET_FILE:signet>)
-  set_tests_properties(integration_qmail PROPERTIES
-    LABELS integration
-    TIMEOUT 600)
-endif()
+foreach(variant IN LISTS SIGNET_TEST_VARIANTS)
+  signet_variant(${variant})
+  if(TARGET qmail-signet${SFX} AND TARGET signet-milter${SFX})
+    add_test(NAME integration_qmail${SFX}
+             COMMAND ${SIGNET_INTEGRATION_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/qmail_test.py
+                     --shim $<TARGET_FILE:qmail-signet${SFX}> --recorder $<TARGET_FILE:qmail_queue_recorder>
+                     --milter $<TARGET_FILE:signet-milter${SFX}> --signet $<TARGET_FILE:signet${SFX}>)
+    set_tests_properties(integration_qmail${SFX} PROPERTIES
+      LABELS "integration${VARIANT_LABELS}"
+      ENVIRONMENT "${VARIANT_ENV}"
+      TIMEOUT 900)
+  endif()
+endforeach()

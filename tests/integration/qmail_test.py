@@ -1238,8 +1238,13 @@ def case_big(ctx: Ctx) -> Case:
         c.notes.append(f"peak RSS of qmail-signet ({how}): 1 KB message {r1.maxrss_kb} KiB, 50 MB message "
                        f"{r2.maxrss_kb} KiB; 50 MB in {r2.seconds:.1f} s")
         c.check(r1.maxrss_kb > 0 and r2.maxrss_kb > 0, "peak RSS measured", (r1.maxrss_kb, r2.maxrss_kb))
-        c.check(r2.maxrss_kb - r1.maxrss_kb <= 8 * 1024, "the 50 MB peak RSS is within 8 MB of the 1 KB one",
-                f"{r1.maxrss_kb} vs {r2.maxrss_kb} KiB")
+        if "ASAN_OPTIONS" in os.environ:
+            # AddressSanitizer keeps freed memory in quarantine (256 MB by default), so
+            # peak RSS says nothing about qmail-signet's own use; the plain run judges it.
+            c.notes.append("peak RSS not judged under AddressSanitizer (its quarantine holds freed memory)")
+        else:
+            c.check(r2.maxrss_kb - r1.maxrss_kb <= 8 * 1024, "the 50 MB peak RSS is within 8 MB of the 1 KB one",
+                    f"{r1.maxrss_kb} vs {r2.maxrss_kb} KiB")
     finally:
         problems = fx.stop_all([m])
     for p in problems:

@@ -6,9 +6,13 @@
 set(SIGNET_INTEROP_PERL /usr/bin/perl CACHE FILEPATH
     "Perl with Mail::DKIM (libmail-dkim-perl) for the DomainKeys interop test")
 
-add_test(NAME interop_domainkeys
-         COMMAND ${SIGNET_INTEROP_PERL} ${CMAKE_CURRENT_LIST_DIR}/domainkeys_interop.pl
-                 --signet $<TARGET_FILE:signet>)
-set_tests_properties(interop_domainkeys PROPERTIES
-  LABELS interop
-  TIMEOUT 300)
+foreach(variant IN LISTS SIGNET_TEST_VARIANTS)
+  signet_variant(${variant})
+  add_test(NAME interop_domainkeys${SFX}
+           COMMAND ${SIGNET_INTEROP_PERL} ${CMAKE_CURRENT_LIST_DIR}/domainkeys_interop.pl
+                   --signet $<TARGET_FILE:signet${SFX}>)
+  set_tests_properties(interop_domainkeys${SFX} PROPERTIES
+    LABELS "interop${VARIANT_LABELS}"
+    ENVIRONMENT "${VARIANT_ENV}"
+    TIMEOUT 300)
+endforeach()
