@@ -16,7 +16,7 @@ Checks: every message of the good client is answered and signed (the
 signature verifies with dkimpy), with no protocol error; the milter is still
 running and answers a last message after the storm; its thread count comes
 back down once the hostile connections are gone; RSS at start and end is
-printed. Everything on 127.0.0.1, started and stopped here by pid.
+printed; and the log (LogWhy on) holds no piece of the private key. Everything on 127.0.0.1, started and stopped here by pid.
 """
 
 import argparse
@@ -248,7 +248,7 @@ def main() -> int:
         resolver_conf = os.path.join(work, "unbound.conf")
         fx.write_unbound_conf(resolver_conf, [key])
         settings = [("ResolverConfiguration", resolver_conf), ("Domain", fx.DOMAIN), ("Selector", "sel1"),
-                    ("KeyFile", key.private), ("MTA", "ORIGINATING")]
+                    ("KeyFile", key.private), ("MTA", "ORIGINATING"), ("LogWhy", "yes")]
         milter = fx.Milter(args.milter, work, "faults", settings).start()
         pid = milter.proc.pid
         msg = fx.message("hostile neighbours")
@@ -318,6 +318,17 @@ def main() -> int:
             rc = milter.stop()
             if rc not in (0, None):
                 failures.append(f"signet-milter exited {rc} after SIGTERM")
+        # Secrets never reach the log: no 16-character piece of the private
+        # key's base64 appears in it (LogWhy is on, so the log says the most).
+        with open(key.private) as f:
+            secret = "".join(line.strip() for line in f if not line.startswith("-----"))
+        log = "\n".join(milter.log_lines())
+        leaked = [secret[i:i + 16] for i in range(0, len(secret) - 16, 8) if secret[i:i + 16] in log]
+        print(f"log: {len(log)} bytes, {len(milter.log_lines())} lines; private key pieces found in it: {len(leaked)}")
+        if leaked:
+            failures.append(f"the private key appears in the log ({len(leaked)} pieces)")
+        if len(milter.log_lines()) < 100:
+            failures.append("the log is too short for the secrets check to mean anything")
     for f in failures:
         print("FAIL", f)
     print(f"milter-faults: {'PASS' if not failures else 'FAIL'}")
