@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <cmath>
 
 namespace signet::qmail {
 namespace {
@@ -57,14 +56,26 @@ std::optional<std::size_t> parseSize(std::string_view text) {
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parseSeconds(std::string_view text) {
+  // Whole seconds with an optional decimal part ("30", "0.5", "2.25"),
+  // rounded up to the millisecond. Parsed by hand: std::from_chars for
+  // floating point would pull libm into a program that starts per message.
   text = trim(text);
-  if (text.empty()) return std::nullopt;
-  double seconds = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec != std::errc() || end != text.data() + text.size() || !std::isfinite(seconds) || seconds <= 0 ||
-      seconds > 86400)
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+  auto digits = [](std::string_view d) {
+    return std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if ((whole.empty() && fraction.empty()) || !digits(whole) || !digits(fraction) || whole.size() > 6 ||
+      (dot != std::string_view::npos && fraction.empty()))
     return std::nullopt;
-  return std::chrono::milliseconds(static_cast<long long>(std::ceil(seconds * 1000)));
+  long long ms = 0;
+  for (char c : whole) ms = ms * 10 + (c - '0');
+  ms *= 1000;
+  for (std::size_t i = 0; i < 3; ++i) ms += (i < fraction.size() ? fraction[i] - '0' : 0) * (i == 0 ? 100 : i == 1 ? 10 : 1);
+  if (fraction.size() > 3 && fraction.substr(3).find_first_not_of('0') != std::string_view::npos) ++ms;
+  if (ms <= 0 || ms > 86400LL * 1000) return std::nullopt;
+  return std::chrono::milliseconds(ms);
 }
 
 std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, const Getenv& getenv,

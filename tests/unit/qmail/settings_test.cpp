@@ -111,6 +111,17 @@ TEST(SettingsTest, TimeoutsAndLimits) {
   EXPECT_EQ(s->spool_dir, "/var/tmp");
 }
 
+TEST(SettingsTest, SecondsWithDecimals) {
+  EXPECT_EQ(parseSeconds("30"), std::chrono::seconds(30));
+  EXPECT_EQ(parseSeconds(" 0.5 "), std::chrono::milliseconds(500));
+  EXPECT_EQ(parseSeconds("2.25"), std::chrono::milliseconds(2250));
+  EXPECT_EQ(parseSeconds("0.0001"), std::chrono::milliseconds(1));  // rounded up, never 0
+  EXPECT_EQ(parseSeconds(".5"), std::chrono::milliseconds(500));
+  EXPECT_EQ(parseSeconds("86400"), std::chrono::seconds(86400));
+  for (const char* bad : {"", "0", "0.0", "-1", "1e3", "5.", "1.2.3", "86401", "ten", "3s", "1234567"})
+    EXPECT_FALSE(parseSeconds(bad).has_value()) << bad;
+}
+
 struct BadSetting {
   const char* variable;
   const char* value;
