@@ -1,6 +1,7 @@
 // Milter socket addresses (socket_spec.h): parsing the written form and
 // writing it back. Shared by signet-milter's configuration (where it
 // listens) and the milter client (where it connects).
+#include "ascii.h"
 #include "socket_spec.h"
 
 #include <arpa/inet.h>
@@ -13,24 +14,13 @@
 namespace signet::milter_client {
 namespace {
 
+using ascii::isHostNameChar;
+using ascii::isSpace;
+using ascii::looksNumeric;
+using ascii::toLower;
+using ascii::trim;
+
 constexpr int kMaxPort = 65535;
-
-constexpr bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 std::optional<int> parsePort(std::string_view text) {
   if (text.empty() || text.size() > 5) return std::nullopt;
@@ -39,16 +29,6 @@ std::optional<int> parsePort(std::string_view text) {
   if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > kMaxPort)
     return std::nullopt;
   return value;
-}
-
-bool isHostNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_';
-}
-
-bool looksNumeric(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // keys. Each key's value is parsed in config_keys.cpp; lists, peer matching
 // and socket specs are in config_lists.cpp. Syntax and key meanings follow
 // opendkim.conf(5); see config.h.
+#include "ascii.h"
 #include "config.h"
 
 #include <cerrno>
@@ -14,20 +15,13 @@
 namespace signet::milter {
 namespace {
 
+using ascii::isSpace;
+using ascii::trim;
+
 // A configuration file larger than this is refused.
 constexpr std::size_t kMaxConfigBytes = 1024 * 1024;
 
 using Status = std::expected<void, ConfigError>;
-
-constexpr bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 bool hasPercent(const std::string& s) {
   return s.find('%') != std::string::npos;

@@ -7,21 +7,14 @@
 #include <set>
 #include <utility>
 
+#include "ascii.h"
 #include "config.h"
 
 namespace signet::milter {
 namespace {
 
-constexpr bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
+using ascii::isSpace;
+using ascii::toLower;
 
 // Where a value came from, for errors.
 struct Where {

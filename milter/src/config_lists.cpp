@@ -13,33 +13,21 @@
 #include <fstream>
 #include <sstream>
 
+#include "ascii.h"
 #include "config.h"
 
 namespace signet::milter {
 namespace {
 
+using ascii::isHostNameChar;
+using ascii::isSpace;
+using ascii::lower;
+using ascii::looksNumeric;
+using ascii::toLower;
+using ascii::trim;
+
 // A table or list file larger than this is refused: it is not a table.
 constexpr std::size_t kMaxTableFileBytes = 16 * 1024 * 1024;
-
-constexpr bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && isSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && isSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<int> parseDecimal(std::string_view text, int max) {
   if (text.empty() || text.size() > 10) return std::nullopt;
@@ -47,16 +35,6 @@ std::optional<int> parseDecimal(std::string_view text, int max) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size() || value < 0 || value > max) return std::nullopt;
   return value;
-}
-
-bool isHostNameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-         c == '_';
-}
-
-bool looksNumeric(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
 }
 
 // Zeroes the bits after the first `prefix` bits of an address of `bytes` bytes.

@@ -1,6 +1,7 @@
 // KeyStore: the KeyTable and SigningTable (opendkim.conf(5)), the single
 // Domain/Selector/KeyFile key, and DKSIGN-style paths confined to
 // KeyDirectory. Key files are read by key_store_files.cpp.
+#include "ascii.h"
 #include "key_store.h"
 
 #include <pwd.h>
@@ -18,19 +19,11 @@
 namespace signet::milter {
 namespace {
 
+using ascii::isSpace;
+using ascii::toLower;
+
 // '%' key files (per From domain) and DKSIGN paths kept loaded at most.
 constexpr std::size_t kMaxCachedKeys = 10000;
-
-std::string toLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
-
-bool isSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
 
 bool isLabelChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';

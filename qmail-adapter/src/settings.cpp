@@ -1,3 +1,4 @@
+#include "ascii.h"
 #include "settings.h"
 
 #include <algorithm>
@@ -7,18 +8,7 @@
 namespace signet::qmail {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
+using ascii::trim;
 
 std::string basename(std::string_view path) {
   const auto slash = path.rfind('/');
@@ -98,7 +88,7 @@ std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, cons
     s.milters = std::move(*milters);
   }
   if (auto v = get("SIGNET_DEFAULT_ACTION")) {
-    const std::string a = lower(trim(*v));
+    const std::string a = ascii::toLower(trim(*v));
     if (a == "tempfail") s.default_action = DefaultAction::tempfail;
     else if (a == "accept") s.default_action = DefaultAction::accept;
     else return bad("SIGNET_DEFAULT_ACTION", "expected tempfail or accept");

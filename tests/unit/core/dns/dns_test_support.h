@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -164,8 +165,15 @@ inline std::vector<std::uint8_t> dnsResponse(const std::vector<std::uint8_t>& qu
 // Counts the queries it receives.
 class DnsResponder {
  public:
+  // Makes the response to a query; an empty one means no answer at all.
+  using Respond = std::function<std::vector<std::uint8_t>(const std::vector<std::uint8_t>& query)>;
+
   DnsResponder(int rcode, std::vector<std::string> strings, std::uint32_t ttl = 300)
-      : rcode_(rcode), strings_(std::move(strings)), ttl_(ttl), thread_([this] { run(); }) {}
+      : DnsResponder([rcode, strings = std::move(strings), ttl](const std::vector<std::uint8_t>& query) {
+          return dnsResponse(query, rcode, strings, ttl);
+        }) {}
+  // A responder that answers as `respond` says (the fault tests' broken servers).
+  explicit DnsResponder(Respond respond) : respond_(std::move(respond)), thread_([this] { run(); }) {}
   DnsResponder(const DnsResponder&) = delete;
   DnsResponder& operator=(const DnsResponder&) = delete;
   ~DnsResponder() {
@@ -189,7 +197,7 @@ class DnsResponder {
       if (got <= 0) continue;
       query.resize(static_cast<std::size_t>(got));
       ++queries_;
-      const auto response = dnsResponse(query, rcode_, strings_, ttl_);
+      const auto response = respond_(query);
       if (!response.empty())
         ::sendto(socket_.fd(), response.data(), response.size(), 0, reinterpret_cast<sockaddr*>(&peer),
                  peer_length);
@@ -197,9 +205,7 @@ class DnsResponder {
   }
 
   LoopbackUdpSocket socket_;
-  const int rcode_;
-  const std::vector<std::string> strings_;
-  const std::uint32_t ttl_;
+  Respond respond_;
   std::atomic<int> queries_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;  // last: starts once everything above exists

@@ -16,14 +16,6 @@
 //   DNSSEC bogus (real unbound)             temperror   dns_temporary
 #include <gtest/gtest.h>
 
-#include <arpa/inet.h>
-#include <poll.h>
-#include <sys/socket.h>
-
-#include <atomic>
-#include <functional>
-#include <thread>
-
 #include "../dns/dns_test_support.h"
 #include "engine_test_support.h"
 #include "signet/unbound_resolver.h"
@@ -32,46 +24,8 @@ namespace signet {
 namespace {
 
 using namespace std::chrono_literals;
-using test::LoopbackUdpSocket;
 
-// Answers every query with what `respond` makes of it (nothing: no answer),
-// from its own thread, on 127.0.0.1 UDP only.
-class BrokenResponder {
- public:
-  using Respond = std::function<std::vector<std::uint8_t>(const std::vector<std::uint8_t>& query)>;
-  explicit BrokenResponder(Respond respond) : respond_(std::move(respond)), thread_([this] { run(); }) {}
-  BrokenResponder(const BrokenResponder&) = delete;
-  BrokenResponder& operator=(const BrokenResponder&) = delete;
-  ~BrokenResponder() {
-    stop_.store(true);
-    thread_.join();
-  }
-  std::string nameserver() const { return socket_.nameserver(); }
-
- private:
-  void run() {
-    while (!stop_.load()) {
-      pollfd ready{socket_.fd(), POLLIN, 0};
-      if (::poll(&ready, 1, 20) <= 0) continue;
-      std::vector<std::uint8_t> query(4096);
-      sockaddr_storage peer{};
-      socklen_t peer_length = sizeof peer;
-      const ssize_t got = ::recvfrom(socket_.fd(), query.data(), query.size(), 0,
-                                     reinterpret_cast<sockaddr*>(&peer), &peer_length);
-      if (got <= 0) continue;
-      query.resize(static_cast<std::size_t>(got));
-      const auto response = respond_(query);
-      if (!response.empty())
-        ::sendto(socket_.fd(), response.data(), response.size(), 0, reinterpret_cast<sockaddr*>(&peer),
-                 peer_length);
-    }
-  }
-
-  LoopbackUdpSocket socket_;
-  Respond respond_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
-};
+using BrokenResponder = test::DnsResponder;
 
 // A response carrying several TXT records: the first made by dnsResponse,
 // the others appended (same owner name, by compression pointer).
