@@ -135,10 +135,29 @@ void editEnvelope(Envelope& envelope, const Modification& m, EditSummary& summar
   }
 }
 
+// Reads the start of the spool file up to the empty line that ends the
+// header section, or max_header_bytes + 1 bytes, or the end: in pieces, so
+// that a small message costs a small read, not a buffer of the whole limit.
+std::expected<std::string, SpoolError> readHeaderSection(const SpoolFile& spool, std::size_t max_header_bytes) {
+  std::string text;
+  const std::size_t limit = max_header_bytes + 1;
+  while (text.size() < limit) {
+    const std::size_t scanned_from = text.size() < 2 ? 0 : text.size() - 2;
+    auto piece = spool.readString(text.size(), std::min(kChunk, limit - text.size()));
+    if (!piece) return std::unexpected(piece.error());
+    if (piece->empty()) break;
+    text += *piece;
+    if (text.starts_with("\n") || text.starts_with("\r\n") || text.find("\n\n", scanned_from) != std::string::npos ||
+        text.find("\n\r\n", scanned_from) != std::string::npos)
+      break;
+  }
+  return text;
+}
+
 }  // namespace
 
 std::expected<Message, MessageError> scanMessage(const SpoolFile& spool, std::size_t max_header_bytes) {
-  auto head = spool.readString(0, max_header_bytes + 1);
+  auto head = readHeaderSection(spool, max_header_bytes);
   if (!head) return spoolError(head.error());
   const std::string& text = *head;
   Message message;
