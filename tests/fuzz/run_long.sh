@@ -13,5 +13,5 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build-fuzz}
 shift || true
-export SIGNET_FUZZ_TOLERATE=${SIGNET_FUZZ_TOLERATE-empty-field-name-at-end}
+export SIGNET_FUZZ_TOLERATE=${SIGNET_FUZZ_TOLERATE-}
 exec nice -n 10 "$here/run_fuzzers.sh" long "$build" "$@"

@@ -64,6 +64,15 @@ std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view hea
 // Whether `identity`'s domain is `domain` or a subdomain of it.
 bool identityWithinDomain(std::string_view identity, std::string_view domain);
 
+// RFC 6376 section 3.5 d= (and RFC 4870's): a domain name of two or more
+// labels of letters, digits and inner hyphens, at most 63 bytes each and 253
+// in all. Bytes above 0x7F are allowed in labels (U-labels, RFC 8616), for
+// callers that get there; the tag-list parser admits ASCII only.
+bool isSigningDomain(std::string_view domain);
+// RFC 6376 section 3.1 s=: one or more such labels; '_' is also allowed, as
+// DNS allows it and published selectors use it.
+bool isSelector(std::string_view selector);
+
 // The header field with the b= value removed, as section 3.7 hashes it.
 std::string withoutSignatureValue(std::string_view raw_field, std::size_t value_start,
                                   const DkimSignature& sig);

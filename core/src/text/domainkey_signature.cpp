@@ -1,5 +1,7 @@
 #include "signet/domainkey_signature.h"
 
+#include "signet/signature.h"
+
 #include "signet/base64.h"
 #include "signet/header.h"
 #include "signet/key_record.h"
@@ -42,8 +44,10 @@ std::expected<DomainKeySignature, ParseError> parseDomainKeySignature(std::strin
 
   sig.domain = stripWhitespace(*tags.value("d"));
   if (sig.domain.empty()) return parseError("tag d", "empty domain");
+  if (!isSigningDomain(sig.domain)) return parseError("tag d", "not a domain name");
   sig.selector = stripWhitespace(*tags.value("s"));
   if (sig.selector.empty()) return parseError("tag s", "empty selector");
+  if (!isSelector(sig.selector)) return parseError("tag s", "not a selector");
 
   if (auto h = tags.value("h")) {
     sig.has_header_list = true;

@@ -140,6 +140,8 @@ std::expected<void, ParseError> MessageReader::finish() {
       if (auto r = flushField(); !r) return r;
       if (rest.find(':') == std::string::npos)
         return parseError("header " + std::to_string(fields_ + 1), "line without a colon");
+      // The same rule as for a terminated line (update()): a field needs a name.
+      if (rest[0] == ':') return parseError("header " + std::to_string(fields_ + 1), "empty field name");
       field_ = std::move(rest);
     }
   }

@@ -68,6 +68,35 @@ HashAlgorithm hashOf(SigningAlgorithm a) {
   return a == SigningAlgorithm::rsa_sha1 ? HashAlgorithm::sha1 : HashAlgorithm::sha256;
 }
 
+namespace {
+
+// Counts the labels of a DNS name, or returns 0 when one is malformed.
+std::size_t dnsLabels(std::string_view name, bool underscore) {
+  if (name.empty() || name.size() > 253) return 0;
+  std::size_t labels = 0;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = name.find('.', start);
+    const std::string_view label = name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return 0;
+    for (const char ch : label) {
+      const auto c = static_cast<unsigned char>(ch);
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                      c >= 0x80 || (underscore && c == '_');
+      if (!ok) return 0;
+    }
+    ++labels;
+    if (dot == std::string_view::npos) return labels;
+    start = dot + 1;
+  }
+}
+
+}  // namespace
+
+bool isSigningDomain(std::string_view domain) { return dnsLabels(domain, false) >= 2; }
+
+bool isSelector(std::string_view selector) { return dnsLabels(selector, true) >= 1; }
+
 bool identityWithinDomain(std::string_view identity, std::string_view domain) {
   const std::size_t at = identity.rfind('@');
   if (at == std::string_view::npos) return false;
@@ -116,8 +145,10 @@ std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view hea
 
   sig.domain = stripWhitespace(*tags.value("d"));
   if (sig.domain.empty()) return parseError("tag d", "empty domain");
+  if (!isSigningDomain(sig.domain)) return parseError("tag d", "not a domain name");
   sig.selector = stripWhitespace(*tags.value("s"));
   if (sig.selector.empty()) return parseError("tag s", "empty selector");
+  if (!isSelector(sig.selector)) return parseError("tag s", "not a selector");
 
   sig.signed_headers = splitColonList(*tags.value("h"));
   bool has_from = false;

@@ -33,6 +33,8 @@ TEST(DomainKeySignatureRfc4870, Table) {
       {"empty b=", "b=; d=example.com; s=sel", "tag b: empty signature"},
       {"empty d=", "b=AQID; d=; s=sel", "tag d: empty domain"},
       {"empty s=", "b=AQID; d=example.com; s=", "tag s: empty selector"},
+      {"d= not a domain", "b=AQID; d=example.com,x; s=sel", "tag d: not a domain name"},
+      {"s= not a selector", "b=AQID; d=example.com; s=s/el", "tag s: not a selector"},
       {"bad base64", "b=AQ!D; d=example.com; s=sel", "tag b: invalid character"},
       {"rsa-sha256 is DKIM's", "a=rsa-sha256; b=AQID; d=example.com; s=sel",
        "tag a: unsupported algorithm (DomainKeys knows rsa-sha1 only)"},

@@ -165,6 +165,18 @@ TEST(MessageReaderErrors, LineWithoutColon) {
   EXPECT_EQ(first.error->where, "header 1");
 }
 
+// Found by the header fuzz target: the last line of a header block that ends
+// without a line end must meet the same rule as any other line.
+TEST(MessageReaderErrors, EmptyFieldNameWithOrWithoutLineEnd) {
+  for (const std::string m : {"From: a@example.com\r\n:x\r\n\r\n", "From: a@example.com\r\n:x"}) {
+    SCOPED_TRACE(m);
+    const Parsed p = read(m);
+    ASSERT_TRUE(p.error) << p.fields.size() << " fields";
+    EXPECT_EQ(p.error->where, "header 2");
+    EXPECT_EQ(p.error->why, "empty field name");
+  }
+}
+
 TEST(MessageReaderLimits, MaxFieldsCrossed) {
   const std::string message = "A: 1\r\nB: 2\r\nC: 3\r\n\r\nbody";
   EXPECT_FALSE(read(message, {}, HeaderLimits{3, 1 << 20}).error);
