@@ -90,7 +90,7 @@ std::expected<void, ParseError> MessageReader::consumeHeaderBytes(std::string_vi
     const char c = data[i++];
     line_.push_back(c);
     if (++header_bytes_ > limits_.max_bytes)
-      return parseError("header", "header block larger than the limit");
+      return parseError("header", "header block larger than the limit of " + std::to_string(limits_.max_bytes) + " bytes");
     if (c != '\n' || line_.size() < 2 || line_[line_.size() - 2] != '\r') continue;
     // A complete line, CRLF included.
     if (line_.size() == 2) {  // the empty line ending the header block
@@ -119,7 +119,8 @@ std::expected<void, ParseError> MessageReader::consumeHeaderBytes(std::string_vi
 
 std::expected<void, ParseError> MessageReader::flushField() {
   if (field_.empty()) return {};
-  if (++fields_ > limits_.max_fields) return parseError("header", "more fields than the limit");
+  if (++fields_ > limits_.max_fields)
+    return parseError("header", "more fields than the limit of " + std::to_string(limits_.max_fields));
   on_header_(HeaderField{std::move(field_)});
   field_.clear();
   return {};

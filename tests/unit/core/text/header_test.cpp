@@ -183,12 +183,12 @@ TEST(MessageReaderLimits, MaxFieldsCrossed) {
   const Parsed p = read(message, {}, HeaderLimits{2, 1 << 20});
   ASSERT_TRUE(p.error);
   EXPECT_EQ(p.error->where, "header");
-  EXPECT_EQ(p.error->why, "more fields than the limit");
+  EXPECT_EQ(p.error->why, "more fields than the limit of 2");
   EXPECT_EQ(p.fields.size(), 2u);
   // The same when the header block ends without an empty line.
   const Parsed unterminated = read("A: 1\r\nB: 2\r\nC: 3", {}, HeaderLimits{2, 1 << 20});
   ASSERT_TRUE(unterminated.error);
-  EXPECT_EQ(unterminated.error->why, "more fields than the limit");
+  EXPECT_EQ(unterminated.error->why, "more fields than the limit of 2");
 }
 
 TEST(MessageReaderLimits, MaxBytesCrossed) {
@@ -200,11 +200,11 @@ TEST(MessageReaderLimits, MaxBytesCrossed) {
   const Parsed p = read(message, {}, HeaderLimits{10, 10});
   ASSERT_TRUE(p.error);
   EXPECT_EQ(p.error->where, "header");
-  EXPECT_EQ(p.error->why, "header block larger than the limit");
+  EXPECT_EQ(p.error->why, "header block larger than the limit of 10 bytes");
   // An endless header line is stopped by the same limit.
   const Parsed endless = read("X: " + std::string(5000, 'x'), {}, HeaderLimits{10, 4096});
   ASSERT_TRUE(endless.error);
-  EXPECT_EQ(endless.error->why, "header block larger than the limit");
+  EXPECT_EQ(endless.error->why, "header block larger than the limit of 4096 bytes");
 }
 
 // Split-anywhere: every cut in two, byte by byte, and random cuts give what
