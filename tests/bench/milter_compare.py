@@ -29,16 +29,17 @@ import json
 import os
 import platform
 import random
-import resource
 import shutil
 import signal
 import socket
-import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from qmail_overhead import measure as measure_qmail_overhead  # noqa: E402  (tests/integration)
 
 DOMAIN = "example.com"
 AUTHSERV_ID = "mx.signet.test"
@@ -307,8 +308,8 @@ class Bench:
 # --------------------------------------------------------------------------- qmail-signet
 
 def qmail_overhead(args, workdir: str, runs: int) -> dict:
-    """qmail-signet with no milter against the stand-in queue program alone, interleaved (as
-    tests/integration/qmail_test.py case_overhead): CPU of the children and wall p50."""
+    """qmail-signet with no milter against the stand-in queue program alone, interleaved, measured
+    by tests/integration/qmail_overhead.py as qmail_test.py's case overhead is."""
     home = os.path.join(workdir, "qmail")
     spool = os.path.join(workdir, "spool")
     record = os.path.join(workdir, "record")
@@ -322,42 +323,13 @@ def qmail_overhead(args, workdir: str, runs: int) -> dict:
             "To: Bob <bob@example.net>\nSubject: overhead\nDate: Tue, 2 Jan 2024 10:00:00 +0000\n"
             "Message-ID: <overhead@example.com>\n\n").encode()
     msg = head + (b"z" * 63 + b"\n") * ((4096 - len(head)) // 64)
-    env_data = b"Falice@example.com\0Tbob@example.net\0\0"
-
-    def cpu() -> float:
-        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return ru.ru_utime + ru.ru_stime
-
-    def once(argv: list[str]) -> tuple[float, float, int]:
-        msg_r, msg_w = os.pipe()
-        env_r, env_w = os.pipe()
-        cpu0, started = cpu(), time.perf_counter()
-        proc = subprocess.Popen(argv, stdin=msg_r, stdout=env_r, stderr=subprocess.DEVNULL, env=env)
-        os.close(msg_r)
-        os.close(env_r)
-        os.write(msg_w, msg)
-        os.close(msg_w)
-        os.write(env_w, env_data)
-        os.close(env_w)
-        rc = proc.wait()
-        return time.perf_counter() - started, cpu() - cpu0, rc
-
-    wall = {"direct": [], "shim": []}
-    cpu_total = {"direct": 0.0, "shim": 0.0}
-    for _ in range(runs):
-        for kind, argv in (("direct", [args.recorder]), ("shim", [args.shim])):
-            w, t, rc = once(argv)
-            if rc != 0:
-                raise Broken(f"qmail overhead: {kind} run exited {rc}")
-            wall[kind].append(w)
-            cpu_total[kind] += t
+    q = measure_qmail_overhead(args.shim, args.recorder, env, msg, b"Falice@example.com\0Tbob@example.net\0\0", runs)
+    if q["failed_runs"]:
+        raise Broken(f"qmail overhead: {q['failed_runs']} run(s) did not exit 0")
     with open(os.path.join(record, "message"), "rb") as f:
         if f.read() != msg:
             raise Broken("qmail overhead: the message was not queued intact")
-    return {"size": len(msg), "runs": runs,
-            "cpu_direct_ms": cpu_total["direct"] / runs * 1000, "cpu_shim_ms": cpu_total["shim"] / runs * 1000,
-            "wall_direct_ms": statistics.median(wall["direct"]) * 1000,
-            "wall_shim_ms": statistics.median(wall["shim"]) * 1000}
+    return q
 
 
 # --------------------------------------------------------------------------- the run
