@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,13 +103,19 @@ ExitStatus runShim(const Settings& settings, int message_fd, int envelope_fd, co
     return {exit_code::dk_key_missing, {}};
   }
 
+  // The header scan of the spool as it stands; made again only after a
+  // milter's edits replaced the spool.
+  std::optional<Message> message;
   for (const milter_client::SocketSpec& milter : settings.milters) {
-    auto message = scanMessage(*spool, settings.max_header_bytes);
     if (!message) {
-      say("nothing queued: " + message.error().message);
-      return {message.error().kind == MessageError::Kind::too_large ? exit_code::permanent_refusal
-                                                                     : exit_code::read_error,
-              {}};
+      auto scanned = scanMessage(*spool, settings.max_header_bytes);
+      if (!scanned) {
+        say("nothing queued: " + scanned.error().message);
+        return {scanned.error().kind == MessageError::Kind::too_large ? exit_code::permanent_refusal
+                                                                       : exit_code::read_error,
+                {}};
+      }
+      message = std::move(*scanned);
     }
     const FilterOutcome outcome = consultMilter(milter, settings, *spool, *message, *envelope, queue_id);
     const std::string who = "milter " + milter.text() + ": ";
@@ -146,6 +153,7 @@ ExitStatus runShim(const Settings& settings, int message_fd, int envelope_fd, co
     }
     say(who + describe(outcome) + ", " + describeEdits(summary));
     *spool = std::move(*edited);
+    message.reset();
     if (envelope->recipients.empty()) {
       say("every recipient was removed by the milters: discarded, nothing queued");
       return {exit_code::queued, {}};
