@@ -2,7 +2,6 @@
 #include "settings.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 namespace signet::qmail {
@@ -20,9 +19,9 @@ std::expected<std::vector<milter_client::SocketSpec>, SettingsError> parseMilter
   std::vector<milter_client::SocketSpec> out;
   std::size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && (text[i] == ',' || std::isspace(static_cast<unsigned char>(text[i])))) ++i;
+    while (i < text.size() && (text[i] == ',' || ascii::isSpace(text[i]))) ++i;
     std::size_t end = i;
-    while (end < text.size() && text[end] != ',' && !std::isspace(static_cast<unsigned char>(text[end]))) ++end;
+    while (end < text.size() && text[end] != ',' && !ascii::isSpace(text[end])) ++end;
     if (end > i) {
       auto spec = milter_client::parseSocketSpec(text.substr(i, end - i));
       if (!spec) return std::unexpected(SettingsError{"SIGNET_MILTERS", spec.error()});
