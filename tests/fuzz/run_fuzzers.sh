@@ -13,7 +13,11 @@
 # invariant; the input that caused it is kept in BUILD_DIR/artifacts/. Exits
 # 77 (CTest's "skipped") when no clang 16+ with libFuzzer is installed.
 # SIGNET_FUZZ_CXX names the compiler (default: clang++-16, else clang++ if 16
-# or later); SIGNET_FUZZ_JOBS the build parallelism (default 2). The
+# or later); SIGNET_FUZZ_JOBS the build parallelism (default 2);
+# SIGNET_FUZZ_RUNS, in long mode, stops each target after that many
+# executions (SECONDS still bounds it), so that a goal in executions is met
+# however busy the machine is. Do not SIGSTOP a running fuzzer: libFuzzer's
+# per-input timeout runs on wall-clock time and reports the pause. The
 # committed corpus is only read: new inputs go to a scratch directory.
 set -euo pipefail
 
@@ -81,7 +85,9 @@ for t in $targets; do
   # -max_len: 8 KB is room enough for the parsers and keeps them fast; the
   # body canonicalizers get 32 KB so their 16 KB output buffer fills up.
   case $t in canon_*_body) max_len=32768 ;; *) max_len=8192 ;; esac
-  if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
+  runs=()
+  if [ "$mode" = long ] && [ -n "${SIGNET_FUZZ_RUNS:-}" ]; then runs=(-runs="$SIGNET_FUZZ_RUNS"); fi
+  if "$bin" "${runs[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len="$max_len" \
        -print_final_stats=1 -artifact_prefix="$build/artifacts/$t-" "$work" "$seeds" >"$log" 2>&1; then
     result=ok
   else

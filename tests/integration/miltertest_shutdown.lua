@@ -16,8 +16,14 @@ lib.main(function()
   mt.set_timeout(tonumber(wait_reply or "10"))
   local conn = mt.connect(socket, 50, 0.1)
   if conn == nil then error("cannot connect to " .. socket, 0) end
+  -- Offered without SMFIP_NR_MAIL (and without the steps left out), so that
+  -- the milter answers MAIL: READY then means it has taken the message in.
+  -- With NR_MAIL nothing would say that MAIL has been read before SIGTERM.
+  assert(mt.negotiate(conn, 6, SMFIF_ADDHDRS + SMFIF_CHGHDRS + SMFIF_QUARANTINE,
+                      SMFIP_NR_HDR + SMFIP_NR_EOH + SMFIP_NR_BODY + SMFIP_HDR_LEADSPC) == nil, "negotiate")
   assert(mt.conninfo(conn, client_host, client_ip) == nil, "conninfo")
   assert(mt.mailfrom(conn, "<alice@example.com>") == nil, "mailfrom")
+  assert(mt.getreply(conn) == SMFIR_CONTINUE, "MAIL answered")
   if not mt.test_option(conn, SMFIP_NORCPT) then
     assert(mt.rcptto(conn, "<bob@example.net>") == nil, "rcptto")
   end
