@@ -196,6 +196,9 @@ void reload(const DaemonOptions& options, EngineHolder& engines, Logger& logger)
   }
   if (fresh->socket != engines.get()->config->socket)
     logger.warning("reload: a new Socket takes effect only after a restart");
+  if (fresh->milter_timeout != engines.get()->config->milter_timeout ||
+      fresh->maximum_packet_bytes != engines.get()->config->maximum_packet_bytes)
+    logger.warning("reload: a new MilterTimeout or MaximumPacketBytes takes effect only after a restart");
   engines.set(*rebuilt);
   logger.info("configuration and keys reloaded from " + options.config_path);
 }
@@ -242,6 +245,8 @@ int runDaemon(const DaemonOptions& options) {
     std::cerr << "signet-milter: " << error << "\n";
     return kExitOsError;
   }
+  smfi_settimeout(config->milter_timeout);
+  smfi_setmaxdatasize(config->maximum_packet_bytes);
   if (smfi_setconn(const_cast<char*>(config->socket.c_str())) != MI_SUCCESS) {
     std::cerr << "signet-milter: bad Socket " << config->socket << "\n";
     return kExitConfig;

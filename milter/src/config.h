@@ -110,6 +110,10 @@ struct MilterConfig {
   std::size_t maximum_tags = 64;                    // MaximumTags: tags in one tag list
   int maximum_key_bits = 8192;                      // MaximumKeyBits: larger RSA keys are permerror
 
+  // libmilter's own limits on the MTA connection (at start-up only)
+  int milter_timeout = 7210;                        // MilterTimeout: seconds an MTA connection may idle
+  std::size_t maximum_packet_bytes = 65535;         // MaximumPacketBytes: one packet from the MTA
+
   // DNS
   std::vector<std::string> nameservers;         // Nameservers: IP[@PORT], comma separated
   std::string resolver_configuration;           // ResolverConfiguration

@@ -428,6 +428,23 @@ Status setDnsTimeout(MilterConfig& c, std::string_view v, const Where& w) {
   return {};
 }
 
+Status setMilterTimeout(MilterConfig& c, std::string_view v, const Where& w) {
+  const auto seconds = parseUnsigned(v, 86400);
+  if (!seconds || *seconds == 0) return w.bad("expected a number of seconds from 1 to 86400");
+  c.milter_timeout = static_cast<int>(*seconds);
+  return {};
+}
+
+// libmilter takes three sizes (smfi_setmaxdatasize(3)); a larger one is
+// asked of the MTA in the negotiation (SMFIP_MDS_256K, SMFIP_MDS_1M).
+Status setMaximumPacketBytes(MilterConfig& c, std::string_view v, const Where& w) {
+  const auto bytes = parseUnsigned(v, 1048575);
+  if (!bytes || (*bytes != 65535 && *bytes != 262143 && *bytes != 1048575))
+    return w.bad("expected 65535, 262143 or 1048575 (the sizes libmilter knows)");
+  c.maximum_packet_bytes = *bytes;
+  return {};
+}
+
 struct KeyParser {
   const char* name;
   Setter set;
@@ -486,6 +503,8 @@ const std::vector<KeyParser>& keyParsers() {
       {"MaximumKeyRecordBytes", sizeLimit(&C::maximum_key_record_bytes, 256, 65535)},
       {"MaximumTags", sizeLimit(&C::maximum_tags, 16, 1024)},
       {"MaximumKeyBits", setMaximumKeyBits},
+      {"MilterTimeout", setMilterTimeout},
+      {"MaximumPacketBytes", setMaximumPacketBytes},
   };
   return parsers;
 }

@@ -16,7 +16,14 @@ Checks: every message of the good client is answered and signed (the
 signature verifies with dkimpy), with no protocol error; the milter is still
 running and answers a last message after the storm; its thread count comes
 back down once the hostile connections are gone; RSS at start and end is
-printed; and the log (LogWhy on) holds no piece of the private key. Everything on 127.0.0.1, started and stopped here by pid.
+printed; and the log (LogWhy on) holds no piece of the private key.
+
+Then libmilter's two limits, as signet-milter configures them: a header
+field of about 100 KB (one packet) ends the connection under the default
+MaximumPacketBytes 65535 while others are still served, and is signed with
+MaximumPacketBytes 262143; a packet the MTA starts and never finishes ends
+the connection after MilterTimeout (2 s here, 7210 s by default).
+Everything on 127.0.0.1, started and stopped here by pid.
 """
 
 import argparse
@@ -230,6 +237,59 @@ def good_messages(port: int, msg: bytes, key: fx.Key, seconds: float, good: dict
                 problems.append(f"message {good['sent']}: the signature does not verify with dkimpy")
 
 
+def libmilter_limits(args, work: str, settings: list[tuple[str, str]], default_port: int,
+                     msg: bytes) -> list[str]:
+    """MaximumPacketBytes and MilterTimeout crossed; returns the failures."""
+    failures: list[str] = []
+    big = fx.message("one 100 KB header field", extra=["X-Big: " + "\r\n ".join(["y" * 900] * 110)])
+
+    def sign(port: int, m: bytes) -> str:
+        c = mc.MilterClient(port, timeout=10)
+        c.connect_info("client.example.org", "192.0.2.1", SIGN_MACROS)
+        r = c.message(m, SIGN_MACROS)
+        c.quit()
+        return f"{r.word}, {len(r.inserted(b'DKIM-Signature'))} signature(s)"
+
+    try:
+        got = sign(default_port, big)
+        failures.append(f"a 100 KB header packet under MaximumPacketBytes 65535 was answered: {got}")
+    except (OSError, mc.ProtocolError) as e:
+        print(f"100 KB header field, MaximumPacketBytes 65535: connection ended ({type(e).__name__})")
+    after = sign(default_port, msg)
+    print(f"  the next connection: {after}")
+    if after != "continue, 1 signature(s)":
+        failures.append(f"after the oversize packet the milter answered {after}")
+
+    limits = fx.Milter(args.milter, work, "limits", settings + [("MaximumPacketBytes", "262143"),
+                                                                ("MilterTimeout", "2")]).start()
+    try:
+        got = sign(limits.port, big)
+        print(f"100 KB header field, MaximumPacketBytes 262143: {got}")
+        if got != "continue, 1 signature(s)":
+            failures.append(f"with MaximumPacketBytes 262143 the 100 KB field got {got}")
+        stalled = raw_connection(limits.port)
+        stalled.sendall(struct.pack("!I", 201) + mc.SMFIC_HEADER + b"Subject\0only a piece")
+        started = time.monotonic()
+        stalled.settimeout(30)
+        try:
+            closed = stalled.recv(10) == b""
+        except OSError:
+            closed = True
+        waited = time.monotonic() - started
+        stalled.close()
+        print(f"a packet started and never finished, MilterTimeout 2: connection ended after {waited:.1f} s")
+        if not closed or not 1.5 <= waited <= 10:
+            failures.append(f"MilterTimeout 2: the stalled connection ended={closed} after {waited:.1f} s")
+        after = sign(limits.port, msg)
+        if after != "continue, 1 signature(s)":
+            failures.append(f"after the stalled connection the milter answered {after}")
+    finally:
+        rc = limits.stop()
+        if rc not in (0, None):
+            failures.append(f"the limits milter exited {rc} after SIGTERM")
+    return failures
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--milter")
@@ -314,6 +374,7 @@ def main() -> int:
                       f"RSS {rss_before} KiB -> {rss_after} KiB")
                 if threads_after > threads_before + 2:
                     failures.append(f"threads did not come back down: {threads_before} -> {threads_after}")
+                failures += libmilter_limits(args, work, settings, milter.port, msg)
         finally:
             rc = milter.stop()
             if rc not in (0, None):

@@ -123,6 +123,9 @@ std::vector<GoodCase> goodCases(const std::string& dir) {
       {"MaximumKeyRecordBytes 2048", [](C c) { return c.maximum_key_record_bytes == 2048; }},
       {"MaximumTags 32", [](C c) { return c.maximum_tags == 32; }},
       {"MaximumKeyBits 4096", [](C c) { return c.maximum_key_bits == 4096; }},
+      {"MilterTimeout 30", [](C c) { return c.milter_timeout == 30; }},
+      {"MaximumPacketBytes 262143", [](C c) { return c.maximum_packet_bytes == 262143; }},
+      {"MaximumPacketBytes 1048575", [](C c) { return c.maximum_packet_bytes == 1048575; }},
   };
 }
 
@@ -194,6 +197,10 @@ std::vector<BadCase> badCases() {
       {"MaximumKeyRecordBytes 70000", "from 256 to 65535"},
       {"MaximumTags 8", "from 16 to 1024"},
       {"MaximumKeyBits 512", "from 1024 to 16384"},
+      {"MilterTimeout 0", "from 1 to 86400"},
+      {"MilterTimeout 86401", "from 1 to 86400"},
+      {"MaximumPacketBytes 100000", "65535, 262143 or 1048575"},
+      {"MaximumPacketBytes 2097151", "65535, 262143 or 1048575"},
   };
 }
 
@@ -216,7 +223,7 @@ TEST(ConfigKeys, EveryKeyInTheStructIsCovered) {
   std::set<std::string> good, bad;
   for (const auto& c : goodCases("/tmp")) good.insert(c.text.substr(0, c.text.find(' ')));
   for (const auto& c : badCases()) bad.insert(c.text.substr(0, c.text.find(' ')));
-  EXPECT_EQ(good.size(), 50u);
+  EXPECT_EQ(good.size(), 52u);
   for (const auto& key : good)
     EXPECT_TRUE(bad.contains(key) || key == "PidFile" || key == "KeyFile" || key == "ResolverConfiguration" ||
                 key == "TrustAnchorFile")
@@ -295,6 +302,8 @@ TEST(ConfigSyntax, DefaultsWithoutAnyLine) {
   EXPECT_TRUE(c.require_safe_keys);
   EXPECT_EQ(c.on_dns_error, Action::tempfail);
   EXPECT_EQ(c.dns_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.milter_timeout, 7210);  // libmilter's own defaults
+  EXPECT_EQ(c.maximum_packet_bytes, 65535u);
   EXPECT_EQ(c.oversign_headers, std::vector<std::string>{"From"});
   ASSERT_EQ(c.internal_hosts.size(), 2u);
   EXPECT_EQ(c.internal_hosts[0].text, "127.0.0.1");
