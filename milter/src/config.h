@@ -111,7 +111,7 @@ struct MilterConfig {
   int maximum_key_bits = 8192;                      // MaximumKeyBits: larger RSA keys are permerror
 
   // libmilter's own limits on the MTA connection (at start-up only)
-  int milter_timeout = 7210;                        // MilterTimeout: seconds an MTA connection may idle
+  int milter_timeout = 7210;                        // MilterTimeout: seconds for the rest of a packet
   std::size_t maximum_packet_bytes = 65535;         // MaximumPacketBytes: one packet from the MTA
 
   // DNS

@@ -435,8 +435,7 @@ Status setMilterTimeout(MilterConfig& c, std::string_view v, const Where& w) {
   return {};
 }
 
-// libmilter takes three sizes (smfi_setmaxdatasize(3)); a larger one is
-// asked of the MTA in the negotiation (SMFIP_MDS_256K, SMFIP_MDS_1M).
+// libmilter knows three sizes (smfi_setmaxdatasize(3), MILTER_MDS_*).
 Status setMaximumPacketBytes(MilterConfig& c, std::string_view v, const Where& w) {
   const auto bytes = parseUnsigned(v, 1048575);
   if (!bytes || (*bytes != 65535 && *bytes != 262143 && *bytes != 1048575))
