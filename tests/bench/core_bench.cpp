@@ -167,11 +167,8 @@ EvpPkeyCtxPtr rawRsaVerifyContext(const KeySet& key) {
 
 bool rawVerify(const KeySet& key, std::string_view digest, std::string_view signature) {
   if (key.type == KeyType::rsa) {
-    EvpPkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.raw_public.get(), nullptr));
-    return ctx && EVP_PKEY_verify_init(ctx.get()) == 1 &&
-           EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PADDING) == 1 &&
-           EVP_PKEY_CTX_set_signature_md(ctx.get(), EVP_sha256()) == 1 &&
-           EVP_PKEY_verify(ctx.get(), bytes(signature), signature.size(), bytes(digest), digest.size()) == 1;
+    const EvpPkeyCtxPtr ctx = rawRsaVerifyContext(key);
+    return ctx && EVP_PKEY_verify(ctx.get(), bytes(signature), signature.size(), bytes(digest), digest.size()) == 1;
   }
   EvpMdCtxPtr md(EVP_MD_CTX_new());
   return md &&
