@@ -14,6 +14,11 @@ local lib = dofile(lib)
 lib.main(function()
   local conn = lib.play()
   lib.expect_reply(conn, "accept")
+  -- One reply per message: the steps signet-milter has no use for are left out.
+  for name, flag in pairs({NOHELO = SMFIP_NOHELO, NORCPT = SMFIP_NORCPT, NODATA = SMFIP_NODATA,
+                           NOUNKNOWN = SMFIP_NOUNKNOWN}) do
+    lib.expect(mt.test_option(conn, flag), "SMFIP_" .. name .. " negotiated")
+  end
   local want = tonumber(signatures or "1")
   local sigs = lib.added(conn, "DKIM-Signature")
   lib.expect(#sigs == want, want .. " DKIM-Signature field(s) added", #sigs)
