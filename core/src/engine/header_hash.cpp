@@ -1,26 +1,61 @@
 #include "signet/header_hash.h"
 
+#include <cstddef>
+#include <string_view>
+#include <unordered_map>
+
 namespace signet {
+namespace {
+
+char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Header field names compare ASCII case-insensitively (RFC 5322 section 1.2.2).
+struct NameHash {
+  std::size_t operator()(std::string_view name) const noexcept {
+    std::size_t h = 14695981039346656037u;  // FNV-1a over the lowercased name
+    for (const char c : name) {
+      h ^= static_cast<unsigned char>(lowerAscii(c));
+      h *= 1099511628211u;
+    }
+    return h;
+  }
+};
+
+struct NameEqual {
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return headerNameEquals(a, b); }
+};
+
+}  // namespace
 
 std::vector<const HeaderField*> selectSignedHeaders(std::span<const HeaderField> headers,
                                                     std::span<const std::string> names) {
-  // Each field's name found once, not once per name in h=.
-  std::vector<std::string_view> field_names;
-  field_names.reserve(headers.size());
-  for (const auto& h : headers) field_names.push_back(h.name());
-  std::vector<bool> used(headers.size(), false);
-  std::vector<const HeaderField*> out;
-  out.reserve(names.size());
-  for (const auto& name : names) {
-    const HeaderField* chosen = nullptr;
-    for (std::size_t i = headers.size(); i-- > 0;) {
-      if (!used[i] && headerNameEquals(field_names[i], name)) {
-        used[i] = true;
-        chosen = &headers[i];
-        break;
-      }
+  // One pass over h= and one over the header block from the bottom, so a
+  // name repeated many times in h= or in the header costs no more than the
+  // two lengths. Each distinct name (ASCII case-insensitive) owns a chain of
+  // its positions in h=, in order; the n-th field of that name counting from
+  // the bottom fills the n-th position of its chain.
+  constexpr std::size_t none = static_cast<std::size_t>(-1);
+  struct Chain {
+    std::size_t head;  // the next position in h= still to fill
+    std::size_t tail;
+  };
+  std::unordered_map<std::string_view, Chain, NameHash, NameEqual> chains;
+  chains.reserve(names.size());
+  std::vector<std::size_t> next(names.size(), none);
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    const auto [it, inserted] = chains.try_emplace(names[j], Chain{j, j});
+    if (!inserted) {
+      next[it->second.tail] = j;
+      it->second.tail = j;
     }
-    out.push_back(chosen);
+  }
+  std::vector<const HeaderField*> out(names.size(), nullptr);  // nullptr signs "absent"
+  for (std::size_t i = headers.size(); i-- > 0 && !chains.empty();) {
+    const auto it = chains.find(headers[i].name());
+    if (it == chains.end()) continue;
+    out[it->second.head] = &headers[i];
+    it->second.head = next[it->second.head];
+    if (it->second.head == none) chains.erase(it);
   }
   return out;
 }

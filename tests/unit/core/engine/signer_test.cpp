@@ -213,6 +213,42 @@ TEST(HeaderHash, SelectionCountsFromTheBottom) {
   EXPECT_EQ(selected[4], nullptr);
 }
 
+TEST(HeaderHash, SelectionOfManyRepeatedNamesKeepsBottomUpOrder) {
+  // 3000 Received fields interleaved with other names; h= asks for one more
+  // Received than there is, each name in mixed case, plus names never seen.
+  std::vector<HeaderField> headers;
+  for (int i = 0; i < 3000; ++i) {
+    headers.push_back({"Received: hop " + std::to_string(i)});
+    if (i % 100 == 0) headers.push_back({"X-Mark : " + std::to_string(i)});
+  }
+  std::vector<std::string> names;
+  for (int i = 0; i < 3001; ++i) names.emplace_back(i % 2 ? "RECEIVED" : "received");
+  names.emplace_back("x-MARK");
+  names.emplace_back("Absent");
+  names.emplace_back("x-mark");
+  const auto selected = selectSignedHeaders(headers, names);
+  ASSERT_EQ(selected.size(), names.size());
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_NE(selected[static_cast<std::size_t>(i)], nullptr) << i;
+    EXPECT_EQ(selected[static_cast<std::size_t>(i)]->raw, "Received: hop " + std::to_string(2999 - i));
+  }
+  EXPECT_EQ(selected[3000], nullptr);
+  ASSERT_NE(selected[3001], nullptr);
+  EXPECT_EQ(selected[3001]->raw, "X-Mark : 2900");
+  EXPECT_EQ(selected[3002], nullptr);
+  ASSERT_NE(selected[3003], nullptr);
+  EXPECT_EQ(selected[3003]->raw, "X-Mark : 2800");
+}
+
+TEST(HeaderHash, SelectionWithNothingToSelect) {
+  const std::vector<HeaderField> headers = {{"From: a"}};
+  EXPECT_TRUE(selectSignedHeaders(headers, std::vector<std::string>{}).empty());
+  const auto none = selectSignedHeaders(std::span<const HeaderField>(), std::vector<std::string>{"from", "from"});
+  ASSERT_EQ(none.size(), 2u);
+  EXPECT_EQ(none[0], nullptr);
+  EXPECT_EQ(none[1], nullptr);
+}
+
 TEST(HeaderHash, InputIsTheSelectedFieldsThenTheSignatureWithoutCrlf) {
   const std::vector<HeaderField> headers = {{"From: A <a@example.com>"}, {"Subject:  Hi \t there "}};
   const auto selected = selectSignedHeaders(headers, std::vector<std::string>{"from", "x", "subject"});
