@@ -203,8 +203,8 @@ sfsistat onEndOfMessage(SMFICTX* ctx) {
     std::string queue_id = macro(ctx, "i");
     const Outcome out = c->session.endOfMessage(queue_id);
     c->endMessage();
-    for (int index : out.remove_authentication_results)
-      smfi_chgheader(ctx, const_cast<char*>("Authentication-Results"), index, nullptr);
+    for (const HeaderRemoval& r : out.removals)
+      smfi_chgheader(ctx, const_cast<char*>(r.name.c_str()), r.index, nullptr);
     for (auto it = out.inserts.rbegin(); it != out.inserts.rend(); ++it) {
       std::string value = it->value;
       if (!c->leading_space && !value.empty() && value.front() == ' ') value.erase(0, 1);

@@ -122,6 +122,9 @@ void Session::header(std::string_view name, std::string_view value) {
   if (headerNameEquals(name, "Authentication-Results")) {
     ++results_seen_;
     if (claimsOurAuthservId(value)) our_results_.push_back(results_seen_);
+  } else if (headerNameEquals(name, "X-Authentication-Results")) {
+    ++x_results_seen_;
+    if (claimsOurAuthservId(value)) our_x_results_.push_back(x_results_seen_);
   }
   headers_.push_back(HeaderField{rawField(name, value)});
 }
@@ -306,8 +309,16 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
   const bool letters = !envelope_.dkverify.empty() || !config.dkverify.empty();
   if (config.domainkey_status && (!dk_results.empty() || letters))
     out.inserts.push_back(HeaderInsert{"DomainKey-Status", " " + domainKeyStatus(dk_results)});
-  if (config.remove_old_results)
-    out.remove_authentication_results.assign(our_results_.rbegin(), our_results_.rend());
+  // RFC 8601 section 5: what claims to come from us and did not is removed.
+  // X-Authentication-Results too when we add it, since whoever reads ours
+  // reads a forged one the same way.
+  if (config.remove_old_results) {
+    for (auto it = our_results_.rbegin(); it != our_results_.rend(); ++it)
+      out.removals.push_back(HeaderRemoval{"Authentication-Results", *it});
+    if (config.x_authentication_results)
+      for (auto it = our_x_results_.rbegin(); it != our_x_results_.rend(); ++it)
+        out.removals.push_back(HeaderRemoval{"X-Authentication-Results", *it});
+  }
   out.log_line = std::string(queue_id) + ": verified";
   if (config.log_why) out.log_line += " (" + why_ + ")";
   if (results.empty()) out.log_line += " no signature";
@@ -359,6 +370,8 @@ void Session::abortMessage() {
   over_limit_.clear();
   our_results_.clear();
   results_seen_ = 0;
+  our_x_results_.clear();
+  x_results_seen_ = 0;
   mode_ = Mode::none;
   keys_.clear();
   mode_note_.clear();

@@ -42,10 +42,17 @@ struct HeaderInsert {
   std::string value;  // with the leading space; folded with LF + TAB
 };
 
+// An arriving header field to remove: the index counts the fields of that
+// name from 1, top down (smfi_chgheader's numbering).
+struct HeaderRemoval {
+  std::string name;
+  int index;
+};
+
 struct Outcome {
   Reply reply;
   std::vector<HeaderInsert> inserts;  // top to bottom, all go above the first header
-  std::vector<int> remove_authentication_results;  // 1-based indexes among A-R fields, highest first
+  std::vector<HeaderRemoval> removals;  // highest index first within each name
   std::string log_line;
 };
 
@@ -86,8 +93,12 @@ class Session {
   std::vector<HeaderField> headers_;
   std::size_t header_bytes_ = 0;
   std::string over_limit_;  // set when the header section crossed MaximumHeaders/-Bytes
-  std::vector<int> our_results_;  // A-R fields claiming our authserv-id
+  // Authentication-Results (and s/qmail's X-Authentication-Results) fields
+  // seen so far, and the indexes of those that claim our authserv-id.
   int results_seen_ = 0;
+  std::vector<int> our_results_;
+  int x_results_seen_ = 0;
+  std::vector<int> our_x_results_;
   Mode mode_ = Mode::none;
   std::vector<std::shared_ptr<const SigningKey>> keys_;
   std::string mode_note_;

@@ -35,7 +35,10 @@ Cases (one line each; a case passes when all its checks pass):
                        451 with dkim=temperror, within a few seconds
   max-signatures-5     two signatures (bad on top, good below), default limit: both checked, pass
   max-signatures-1     MaximumSignaturesToVerify 1: only the bad one is checked: 550
-  authres-removal      Authentication-Results claiming our AuthservID removed, the others kept
+  authres-removal      Authentication-Results claiming our AuthservID removed, the others kept;
+                       X-Authentication-Results are not touched (XAuthenticationResults off)
+  x-authres-removal    XAuthenticationResults yes: X-Authentication-Results claiming our AuthservID
+                       removed too, the others kept
   dk-sign-nofws        DomainKeysSign yes: a DKIM-Signature and a DomainKey-Signature (c=nofws) at
                        index 0, the DomainKey-Signature below the DKIM one (the order of the inserts,
                        seen by the Python client); `signet verify`: dkim=pass, domainkeys=pass
@@ -172,6 +175,8 @@ class Context:
             "Authentication-Results: MX.Signet.Test 1;\r\n\tdkim=pass header.d=example.com",
             "Authentication-Results: (forged) mx.signet.test; dkim=pass header.d=example.com",
             'Authentication-Results: "mx.signet.test"; dkim=pass header.d=example.com',
+            "X-Authentication-Results: other.example.net; dkim=pass header.d=example.com",
+            "X-Authentication-Results: mx.signet.test; dkim=pass header.d=example.com",
         ]), self.sel1)
 
     def play(self, script: str, case: str, milter: fx.Milter, msg: bytes, client=EXTERNAL,
@@ -467,7 +472,12 @@ def run_cases(ctx: Context, cases: list[Case]) -> None:
                        removed="1,4,5,6",
                        removed_why="our authserv-id,our id in another case with a version,"
                                    "our id after a comment (RFC 8601 CFWS),our id as a quoted-string",
-                       kept="2:another authserv-id,3:a longer name that starts with ours"))
+                       kept="2:another authserv-id,3:a longer name that starts with ours",
+                       x_kept="1:another authserv-id,2:ours but XAuthenticationResults is off"))
+        c = case("x-authres-removal")
+        c.add(ctx.play("miltertest_authres.lua", c.name, m["xar"], ctx.with_results,
+                       removed="1,4,5,6", kept="2,3",
+                       x_removed="2", x_kept="1:another authserv-id"))
 
         # --- DomainKeys signing
         c = case("dk-sign-nofws")

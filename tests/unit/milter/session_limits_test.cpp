@@ -10,60 +10,19 @@
 
 #include "../core/engine/engine_test_support.h"
 #include "config_test_support.h"
-#include "config.h"
-#include "engine.h"
-#include "session.h"
+#include "session_test_support.h"
 #include "signet/unbound_resolver.h"
 
 namespace signet::milter {
 namespace {
 
-using coretest::FakeResolver;
-
-MilterConfig configWith(const std::string& lines) {
-  auto config = parseConfig("Mode v\nAuthservID mx.test\nOn-InternalError reject\n" + lines, "test.conf");
-  EXPECT_TRUE(config.has_value()) << (config ? "" : config.error().text());
-  return config.value_or(MilterConfig{});
-}
-
-class SessionLimitsTest : public testing::Test {
+class SessionLimitsTest : public SessionTest {
  protected:
-  void build(const std::string& lines) {
-    resolver_ = std::make_shared<FakeResolver>();
-    coretest::publishTestKeys(*resolver_);
-    auto engine = Engine::build(configWith(lines), resolver_);
-    ASSERT_TRUE(engine.has_value()) << engine.error().text();
-    holder_ = std::make_unique<EngineHolder>(*engine);
-  }
-
-  // One message through a fresh session from an external client.
-  Outcome run(const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body) {
-    Session session(*holder_);
-    sockaddr_in client{};
-    client.sin_family = AF_INET;
-    client.sin_addr.s_addr = htonl(0xC0000201);  // 192.0.2.1
-    session.connect("client.example.org", reinterpret_cast<const sockaddr*>(&client));
-    session.mailFrom({});
-    for (const auto& [name, value] : headers) session.header(name, value);
-    session.endOfHeaders();
-    session.body(std::span<const char>(body.data(), body.size()));
-    return session.endOfMessage("Q1");
-  }
-
   static std::vector<std::pair<std::string, std::string>> manyFields(std::size_t n) {
     std::vector<std::pair<std::string, std::string>> h = {{"From", " joe@example.com"}};
     for (std::size_t i = 1; i < n; ++i) h.push_back({"X-Filler", " " + std::to_string(i)});
     return h;
   }
-
-  static std::string insertedResults(const Outcome& o) {
-    for (const auto& i : o.inserts)
-      if (i.name == "Authentication-Results") return i.value;
-    return "";
-  }
-
-  std::shared_ptr<FakeResolver> resolver_;
-  std::unique_ptr<EngineHolder> holder_;
 };
 
 TEST_F(SessionLimitsTest, HeaderFieldsUpToTheLimitAreVerified) {
