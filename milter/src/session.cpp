@@ -119,12 +119,12 @@ void Session::header(std::string_view name, std::string_view value) {
     headers_.shrink_to_fit();
     return;
   }
-  if (headerNameEquals(name, "Authentication-Results")) {
-    ++results_seen_;
-    if (claimsOurAuthservId(value)) our_results_.push_back(results_seen_);
-  } else if (headerNameEquals(name, "X-Authentication-Results")) {
-    ++x_results_seen_;
-    if (claimsOurAuthservId(value)) our_x_results_.push_back(x_results_seen_);
+  ResultFields* results = headerNameEquals(name, "Authentication-Results")     ? &results_
+                          : headerNameEquals(name, "X-Authentication-Results") ? &x_results_
+                                                                               : nullptr;
+  if (results) {
+    ++results->seen;
+    if (claimsOurAuthservId(value)) results->ours.push_back(results->seen);
   }
   headers_.push_back(HeaderField{rawField(name, value)});
 }
@@ -312,12 +312,13 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
   // RFC 8601 section 5: what claims to come from us and did not is removed.
   // X-Authentication-Results too when we add it, since whoever reads ours
   // reads a forged one the same way.
+  const auto remove = [&out](const char* name, const ResultFields& fields) {
+    for (auto it = fields.ours.rbegin(); it != fields.ours.rend(); ++it)
+      out.removals.push_back(HeaderRemoval{name, *it});
+  };
   if (config.remove_old_results) {
-    for (auto it = our_results_.rbegin(); it != our_results_.rend(); ++it)
-      out.removals.push_back(HeaderRemoval{"Authentication-Results", *it});
-    if (config.x_authentication_results)
-      for (auto it = our_x_results_.rbegin(); it != our_x_results_.rend(); ++it)
-        out.removals.push_back(HeaderRemoval{"X-Authentication-Results", *it});
+    remove("Authentication-Results", results_);
+    if (config.x_authentication_results) remove("X-Authentication-Results", x_results_);
   }
   out.log_line = std::string(queue_id) + ": verified";
   if (config.log_why) out.log_line += " (" + why_ + ")";
@@ -368,10 +369,8 @@ void Session::abortMessage() {
   headers_.clear();
   header_bytes_ = 0;
   over_limit_.clear();
-  our_results_.clear();
-  results_seen_ = 0;
-  our_x_results_.clear();
-  x_results_seen_ = 0;
+  results_ = {};
+  x_results_ = {};
   mode_ = Mode::none;
   keys_.clear();
   mode_note_.clear();

@@ -51,7 +51,7 @@ struct HeaderRemoval {
 
 struct Outcome {
   Reply reply;
-  std::vector<HeaderInsert> inserts;  // top to bottom, all go above the first header
+  std::vector<HeaderInsert> inserts;    // top to bottom, all go above the first header
   std::vector<HeaderRemoval> removals;  // highest index first within each name
   std::string log_line;
 };
@@ -95,10 +95,12 @@ class Session {
   std::string over_limit_;  // set when the header section crossed MaximumHeaders/-Bytes
   // Authentication-Results (and s/qmail's X-Authentication-Results) fields
   // seen so far, and the indexes of those that claim our authserv-id.
-  int results_seen_ = 0;
-  std::vector<int> our_results_;
-  int x_results_seen_ = 0;
-  std::vector<int> our_x_results_;
+  struct ResultFields {
+    int seen = 0;
+    std::vector<int> ours;
+  };
+  ResultFields results_;
+  ResultFields x_results_;
   Mode mode_ = Mode::none;
   std::vector<std::shared_ptr<const SigningKey>> keys_;
   std::string mode_note_;

@@ -7,14 +7,15 @@
 namespace signet {
 namespace {
 
-char lowerAscii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Header field names compare ASCII case-insensitively (RFC 5322 section 1.2.2).
+// Header field names compare ASCII case-insensitively (RFC 5322 section
+// 1.2.2), so names equal but for case must hash the same: FNV-1a over each
+// byte with the 0x20 bit set, which makes 'A' and 'a' one value (and a few
+// non-letters collide, which only costs a comparison).
 struct NameHash {
   std::size_t operator()(std::string_view name) const noexcept {
-    std::size_t h = 14695981039346656037u;  // FNV-1a over the lowercased name
+    std::size_t h = 14695981039346656037u;
     for (const char c : name) {
-      h ^= static_cast<unsigned char>(lowerAscii(c));
+      h ^= static_cast<unsigned char>(c) | 0x20u;
       h *= 1099511628211u;
     }
     return h;

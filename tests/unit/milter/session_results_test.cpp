@@ -48,8 +48,9 @@ TEST_F(SessionResultsTest, OursAreRemovedHighestFirst) {
 TEST_F(SessionResultsTest, XAuthenticationResultsTooWhenWeAddIt) {
   build("XAuthenticationResults yes\n");
   const Outcome o = run(forged(), "body\r\n");
-  EXPECT_EQ(removals(o), (std::vector<std::string>{"Authentication-Results #4", "Authentication-Results #3",
-                                                   "Authentication-Results #1", "X-Authentication-Results #2"}))
+  EXPECT_EQ(removals(o),
+            (std::vector<std::string>{"Authentication-Results #4", "Authentication-Results #3",
+                                      "Authentication-Results #1", "X-Authentication-Results #2"}))
       << o.log_line;
 }
 
