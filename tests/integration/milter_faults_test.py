@@ -209,6 +209,16 @@ def run_storm(port: int, seconds: float) -> int:
     return 0
 
 
+def signing_message(port: int, msg: bytes, timeout: float = 30.0):
+    """One message on a fresh connection from a client that is signed for;
+    returns the reply and whether the milter negotiated a leading space."""
+    c = mc.MilterClient(port, timeout=timeout)
+    c.connect_info("client.example.org", "192.0.2.1", SIGN_MACROS)
+    reply = c.message(msg, SIGN_MACROS)
+    c.quit()
+    return reply, c.leading_space
+
+
 def good_messages(port: int, msg: bytes, key: fx.Key, seconds: float, good: dict, problems: list[str],
                   latencies: list[float]) -> None:
     """The well-behaved client: one message per connection, as Postfix does."""
@@ -217,10 +227,7 @@ def good_messages(port: int, msg: bytes, key: fx.Key, seconds: float, good: dict
         started = time.perf_counter()
         good["sent"] += 1
         try:
-            c = mc.MilterClient(port)
-            c.connect_info("client.example.org", "192.0.2.1", SIGN_MACROS)
-            reply = c.message(msg, SIGN_MACROS)
-            c.quit()
+            reply, leading_space = signing_message(port, msg)
         except (OSError, mc.ProtocolError) as e:
             problems.append(f"message {good['sent']}: {e!r}")
             continue
@@ -231,7 +238,7 @@ def good_messages(port: int, msg: bytes, key: fx.Key, seconds: float, good: dict
             continue
         good["signed"] += 1
         if good["signed"] % 25 == 1:  # dkimpy is slow; check a sample
-            if fx.dkimpy_verify(reply.apply(msg, c.leading_space), [key]) == [True]:
+            if fx.dkimpy_verify(reply.apply(msg, leading_space), [key]) == [True]:
                 good["verified"] += 1
             else:
                 problems.append(f"message {good['sent']}: the signature does not verify with dkimpy")
@@ -244,10 +251,7 @@ def libmilter_limits(args, work: str, settings: list[tuple[str, str]], default_p
     big = fx.message("one 100 KB header field", extra=["X-Big: " + "\r\n ".join(["y" * 900] * 110)])
 
     def sign(port: int, m: bytes) -> str:
-        c = mc.MilterClient(port, timeout=10)
-        c.connect_info("client.example.org", "192.0.2.1", SIGN_MACROS)
-        r = c.message(m, SIGN_MACROS)
-        c.quit()
+        r, _ = signing_message(port, m, timeout=10)
         return f"{r.word}, {len(r.inserted(b'DKIM-Signature'))} signature(s)"
 
     try:
@@ -357,10 +361,7 @@ def main() -> int:
             if milter.proc.poll() is not None:
                 failures.append(f"signet-milter exited with {milter.proc.returncode}: {milter.log_text()}")
             else:
-                c = mc.MilterClient(milter.port)
-                c.connect_info("client.example.org", "192.0.2.1", SIGN_MACROS)
-                last = c.message(msg, SIGN_MACROS)
-                c.quit()
+                last, _ = signing_message(milter.port, msg)
                 if len(last.inserted(b"DKIM-Signature")) != 1:
                     failures.append(f"after the storm a message got {last.word} without a signature")
                 threads_after = -1
