@@ -64,17 +64,15 @@ TEST_F(SessionResultsTest, CountsStartAgainWithEachMessage) {
   build("XAuthenticationResults yes\n");
   Session session(*holder_);
   session.connect("localhost", nullptr);
-  for (int message = 0; message < 2; ++message) {
-    session.mailFrom({});
-    session.header("X-Authentication-Results", " elsewhere.example; none");
-    session.header("X-Authentication-Results", " mx.test; dkim=pass");
-    session.header("Authentication-Results", " mx.test; dkim=pass");
-    session.header("From", " joe@example.com");
-    session.endOfHeaders();
-    const Outcome o = session.endOfMessage("Q" + std::to_string(message));
+  const Fields fields = {{"X-Authentication-Results", " elsewhere.example; none"},
+                         {"X-Authentication-Results", " mx.test; dkim=pass"},
+                         {"Authentication-Results", " mx.test; dkim=pass"},
+                         {"From", " joe@example.com"}};
+  for (int n = 0; n < 2; ++n) {
+    const Outcome o = message(session, fields, "", "Q" + std::to_string(n));
     EXPECT_EQ(removals(o),
               (std::vector<std::string>{"Authentication-Results #1", "X-Authentication-Results #2"}))
-        << "message " << message;
+        << "message " << n;
   }
 }
 

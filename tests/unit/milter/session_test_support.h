@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -45,11 +46,17 @@ class SessionTest : public testing::Test {
     client.sin_family = AF_INET;
     client.sin_addr.s_addr = htonl(0xC0000201);  // 192.0.2.1
     session.connect("client.example.org", reinterpret_cast<const sockaddr*>(&client));
+    return message(session, headers, body, "Q1");
+  }
+
+  // The next message on a session already connected.
+  static Outcome message(Session& session, const Fields& headers, const std::string& body,
+                         std::string_view queue_id) {
     session.mailFrom({});
     for (const auto& [name, value] : headers) session.header(name, value);
     session.endOfHeaders();
-    session.body(std::span<const char>(body.data(), body.size()));
-    return session.endOfMessage("Q1");
+    if (!body.empty()) session.body(std::span<const char>(body.data(), body.size()));
+    return session.endOfMessage(queue_id);
   }
 
   static std::string insertedResults(const Outcome& o) {
