@@ -6,8 +6,9 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config git
-  # (libunbound's pkg-config file names libevent, so its -dev package is needed)
-  libssl-dev libunbound-dev libevent-dev libmilter-dev
+  # (libunbound's pkg-config file requires hogweed, nettle and libevent, so
+  # pkg-config finds libunbound only with nettle-dev and libevent-dev)
+  libssl-dev libunbound-dev nettle-dev libevent-dev libmilter-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # peers for the interoperability tests, and DNS data for tests and the demo
   python3 python3-dkim opendkim opendkim-tools miltertest
@@ -17,6 +18,8 @@ packages=(
   postfix swaks dpkg-dev
   # qmail-signet's memory check reads peak RSS with /usr/bin/time
   time
+  # the tests on a minimal Debian 12 root (tests/demo, label fresh)
+  debootstrap
   # the fuzz targets (tests/fuzz): clang 16 and its libFuzzer runtime
   # (Debian 12's default clang 14 cannot compile libstdc++ 12's <expected>)
   clang-16 libclang-rt-16-dev

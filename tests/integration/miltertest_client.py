@@ -35,6 +35,7 @@ SMFIC_EOH = b"N"
 SMFIC_OPTNEG = b"O"
 SMFIC_QUIT = b"Q"
 SMFIC_RCPT = b"R"
+SMFIC_DATA = b"T"
 
 # Replies (milter to MTA).
 SMFIR_ADDRCPT = b"+"
@@ -79,8 +80,9 @@ SMFIP_NR_EOH = 0x40000
 SMFIP_NR_BODY = 0x80000
 SMFIP_HDR_LEADSPC = 0x100000
 # What this client offers: every step may be left out or left unanswered,
-# and header values may keep their leading space (as Postfix offers).
-OFFERED_PROTOCOL = 0x001FFFFF & ~SMFIP_NOMAIL & ~SMFIP_NORCPT
+# and header values may keep their leading space (as Postfix offers); the
+# steps the milter leaves out are then not sent (MilterClient.step).
+OFFERED_PROTOCOL = 0x001FFFFF
 OFFERED_ACTIONS = 0x1FF  # SMFIF_ADDHDRS ... SMFIF_SETSYMLIST
 
 
@@ -201,19 +203,21 @@ class MilterClient:
         return self.step(SMFIC_CONNECT, hostname.encode() + b"\0" + b"4" + struct.pack("!H", 25) +
                          address.encode() + b"\0", SMFIP_NR_CONN, SMFIP_NOCONNECT)
 
-    def begin(self, mail_macros: dict[str, str] | None = None, queue_id: str = "MTQ1") -> bytes:
-        """HELO (when wanted), MAIL and RCPT; returns the first reply that is not continue."""
-        for command, data, nr, skip in [
-                (SMFIC_HELO, b"client.example.org\0", SMFIP_NR_HELO, SMFIP_NOHELO)]:
+    def begin(self, mail_macros: dict[str, str] | None = None, queue_id: str = "MTQ1",
+              sender: bytes = b"<alice@example.com>", recipient: bytes = b"<bob@example.net>") -> bytes:
+        """HELO, MAIL, RCPT and DATA, each unless the milter asked for it to be left out, as
+        Postfix does; returns the first reply that is not continue."""
+        r = self.step(SMFIC_HELO, b"client.example.org\0", SMFIP_NR_HELO, SMFIP_NOHELO)
+        if r not in (b"", SMFIR_CONTINUE):
+            return r
+        self.macro(SMFIC_MAIL, {"i": queue_id, **(mail_macros or {})})
+        for command, data, nr, skip in [(SMFIC_MAIL, sender + b"\0", SMFIP_NR_MAIL, SMFIP_NOMAIL),
+                                         (SMFIC_RCPT, recipient + b"\0", SMFIP_NR_RCPT, SMFIP_NORCPT),
+                                         (SMFIC_DATA, b"", SMFIP_NR_DATA, SMFIP_NODATA)]:
             r = self.step(command, data, nr, skip)
             if r not in (b"", SMFIR_CONTINUE):
                 return r
-        self.macro(SMFIC_MAIL, {"i": queue_id, **(mail_macros or {})})
-        r = self.step(SMFIC_MAIL, b"<alice@example.com>\0", SMFIP_NR_MAIL)
-        if r not in (b"", SMFIR_CONTINUE):
-            return r
-        r = self.step(SMFIC_RCPT, b"<bob@example.net>\0", SMFIP_NR_RCPT)
-        return r if r not in (b"", SMFIR_CONTINUE) else SMFIR_CONTINUE
+        return SMFIR_CONTINUE
 
     def headers(self, head: bytes) -> bytes:
         """Sends the header fields of `head` (CRLF lines) and end of headers."""

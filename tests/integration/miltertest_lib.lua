@@ -17,6 +17,13 @@
 --   auth_authen {auth_authen}, sent with MAIL (as Postfix and Sendmail do)
 --   dkverify    {signet_dkverify}, sent with MAIL (as qmail-signet does)
 --   authserv_id the AuthservID the milter is configured with
+--   mail_from   rcpt_to   the envelope (default <alice@example.com>, <bob@example.net>)
+--   queue_id    the {i} macro (default MT<time>)
+--
+-- lib.play() follows the negotiation as an MTA does: a step the milter asked
+-- to be left out (SMFIP_NOCONNECT, NOHELO, NOMAIL, NORCPT, NOHDRS, NOEOH,
+-- NOBODY) is not sent, since miltertest refuses it. The steps miltertest
+-- plays by itself (DATA, before the first header) honour SMFIP_NODATA.
 
 local lib = {}
 local unpack = table.unpack or unpack
@@ -77,13 +84,14 @@ function lib.play()
   mt.set_timeout(30)
   local conn = mt.connect(socket, 50, 0.1)
   if conn == nil then error("cannot connect to " .. socket, 0) end
+  local function wanted(flag) return not mt.test_option(conn, flag) end
   if daemon_name then
     must("CONNECT macros", mt.macro(conn, SMFIC_CONNECT, "j", "mx.signet.test", "{daemon_name}", daemon_name))
   end
-  must("conninfo", mt.conninfo(conn, client_host, client_ip))
+  if wanted(SMFIP_NOCONNECT) then must("conninfo", mt.conninfo(conn, client_host, client_ip)) end
   local leadspc = mt.test_option(conn, SMFIP_HDR_LEADSPC)
-  if not mt.test_option(conn, SMFIP_NOHELO) then must("helo", mt.helo(conn, "client.example.org")) end
-  local mail_macros = {"i", "MT" .. tostring(os.time())}
+  if wanted(SMFIP_NOHELO) then must("helo", mt.helo(conn, "client.example.org")) end
+  local mail_macros = {"i", queue_id or ("MT" .. tostring(os.time()))}
   if auth_authen then
     mail_macros[#mail_macros + 1] = "{auth_authen}"
     mail_macros[#mail_macros + 1] = auth_authen
@@ -95,22 +103,26 @@ function lib.play()
     mail_macros[#mail_macros + 1] = dkverify
   end
   must("MAIL macros", mt.macro(conn, SMFIC_MAIL, unpack(mail_macros)))
-  must("mailfrom", mt.mailfrom(conn, "<alice@example.com>"))
-  if not mt.test_option(conn, SMFIP_NORCPT) then must("rcptto", mt.rcptto(conn, "<bob@example.net>")) end
-  for _, f in ipairs(lib.fields(headerfile)) do
-    -- As an MTA hands it over: folded lines joined with LF; the space after
-    -- the colon only when SMFIP_HDR_LEADSPC was agreed. mt.header() itself
-    -- puts a space in front of the value when SMFIP_HDR_LEADSPC was agreed
-    -- (miltertest.c), so the value given to it never starts with one. (A
-    -- field with no space after the colon cannot be played with LEADSPC.)
-    local value = f[2]:gsub("\r\n", "\n")
-    if value:sub(1, 1) == " " then value = value:sub(2) end
-    must("header " .. f[1], mt.header(conn, f[1], value))
+  if wanted(SMFIP_NOMAIL) then must("mailfrom", mt.mailfrom(conn, mail_from or "<alice@example.com>")) end
+  if wanted(SMFIP_NORCPT) then must("rcptto", mt.rcptto(conn, rcpt_to or "<bob@example.net>")) end
+  if wanted(SMFIP_NOHDRS) then
+    for _, f in ipairs(lib.fields(headerfile)) do
+      -- As an MTA hands it over: folded lines joined with LF; the space after
+      -- the colon only when SMFIP_HDR_LEADSPC was agreed. mt.header() itself
+      -- puts a space in front of the value when SMFIP_HDR_LEADSPC was agreed
+      -- (miltertest.c), so the value given to it never starts with one. (A
+      -- field with no space after the colon cannot be played with LEADSPC.)
+      local value = f[2]:gsub("\r\n", "\n")
+      if value:sub(1, 1) == " " then value = value:sub(2) end
+      must("header " .. f[1], mt.header(conn, f[1], value))
+    end
   end
-  must("eoh", mt.eoh(conn))
+  if wanted(SMFIP_NOEOH) then must("eoh", mt.eoh(conn)) end
   local body = lib.read_all(bodyfile)
   if #body == 0 then error("empty body file", 0) end
-  for i = 1, #body, 65535 do must("body", mt.bodystring(conn, body:sub(i, i + 65534))) end
+  if wanted(SMFIP_NOBODY) then
+    for i = 1, #body, 65535 do must("body", mt.bodystring(conn, body:sub(i, i + 65534))) end
+  end
   must("eom", mt.eom(conn))
   return conn, leadspc
 end
