@@ -18,8 +18,11 @@ packages=(
   postfix swaks dpkg-dev
   # qmail-signet's memory check reads peak RSS with /usr/bin/time
   time
-  # the tests on a minimal Debian 12 root (tests/demo, label fresh)
-  debootstrap
+  # the tests on a minimal Debian 12 root (tests/demo, label fresh), whose
+  # servers run in a network namespace of their own (ip, from iproute2)
+  debootstrap iproute2
+  # the README's `man -l docs/signet.1` (tests/docs)
+  man-db
   # the fuzz targets (tests/fuzz): clang 16 and its libFuzzer runtime
   # (Debian 12's default clang 14 cannot compile libstdc++ 12's <expected>)
   clang-16 libclang-rt-16-dev

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -23,14 +24,52 @@ struct KeyName {
   std::string selector;
 };
 
+// A domain or selector: dot-separated labels (RFC 1035 2.3.1, with '_' as
+// DNS allows), each 1-63 characters not beginning or ending with '-'.
+std::expected<void, Failure> checkName(const std::string& value, const char* what) {
+  const std::string prefix = std::string(what) + " '" + value + "' ";
+  if (value.size() > 253) return std::unexpected(Failure{kExitUsage, prefix + "is longer than 253 characters"});
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = std::min(value.find('.', start), value.size());
+    const std::string label = value.substr(start, dot - start);
+    if (label.empty())
+      return std::unexpected(Failure{kExitUsage, prefix + "has an empty label (a leading, trailing or double dot)"});
+    if (label.size() > 63) return std::unexpected(Failure{kExitUsage, prefix + "has a label over 63 characters"});
+    if (label.front() == '-' || label.back() == '-')
+      return std::unexpected(Failure{kExitUsage, prefix + "has a label beginning or ending with '-'"});
+    for (char c : label)
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'))
+        return std::unexpected(
+            Failure{kExitUsage, prefix + "may hold letters, digits, '-', '_' and '.' only"});
+    if (dot == value.size()) return {};
+    start = dot + 1;
+  }
+}
+
 std::expected<KeyName, Failure> requireName(const std::string& domain, const std::string& selector,
                                             const char* command) {
   if (domain.empty() || selector.empty())
     return std::unexpected(Failure{kExitUsage, std::string(command) + " needs --domain D and --selector S"});
-  for (char c : domain + selector)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_'))
-      return std::unexpected(Failure{kExitUsage, "domain and selector may hold letters, digits, '-', '_' and '.' only"});
+  if (auto ok = checkName(domain, "domain"); !ok) return std::unexpected(ok.error());
+  if (auto ok = checkName(selector, "selector"); !ok) return std::unexpected(ok.error());
   return KeyName{domain, selector};
+}
+
+// The directory the key goes in: made, with its missing parents, as 0700
+// (it is to hold private keys); a directory that exists is left as it is.
+std::expected<void, Failure> makeKeyDirectory(const std::string& dir) {
+  struct stat st{};
+  if (::stat(dir.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return {};
+    return std::unexpected(Failure{kExitCantCreate, dir + ": not a directory"});
+  }
+  const std::size_t slash = dir.find_last_of('/');
+  if (slash != std::string::npos && slash > 0)
+    if (auto parent = makeKeyDirectory(dir.substr(0, slash)); !parent) return parent;
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+    return std::unexpected(Failure{kExitCantCreate, dir + ": " + std::strerror(errno)});
+  return {};
 }
 
 // The TXT record, one line, in the form a zone file and an unbound
@@ -97,9 +136,7 @@ int runKeygen(int argc, char** argv) {
   if (testing) record += "t=y; ";
   record += "p=" + encodeBase64(*pub);
 
-  struct stat st{};
-  if (::stat(out_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return report(Failure{kExitCantCreate, out_dir + ": not a directory"});
+  if (auto dir = makeKeyDirectory(out_dir); !dir) return report(dir.error());
   const std::string base = out_dir + "/" + name->selector;
   if (auto r = writeFile(base + ".private", *pem, 0600, force); !r) return report(r.error());
   if (auto r = writeFile(base + ".txt", txtRecord(*name, record) + "\n", 0644, force); !r) return report(r.error());
