@@ -135,11 +135,17 @@ def copy_apt_sources(root: str) -> None:
 
 
 def copy_source(source: str, dest: str) -> None:
-    """The files of a clean clone: those git tracks, plus new ones it does not ignore."""
-    files = subprocess.run(["git", "-C", source, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           check=True, stdout=subprocess.PIPE).stdout.split(b"\0")
+    """The files of a clean clone: those git tracks, plus new ones it does not ignore
+    (without git, or outside a work tree: everything but .git and build*/)."""
+    p = subprocess.run(["git", "-C", source, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) if shutil.which("git") else None
+    if p is None or p.returncode != 0:
+        shutil.copytree(source, dest, symlinks=True,
+                        ignore=lambda d, names: [n for n in names if d == source and
+                                                 (n == ".git" or n.startswith("build"))])
+        return
     os.makedirs(dest)
-    for name in filter(None, files):
+    for name in filter(None, p.stdout.split(b"\0")):
         src = os.path.join(source.encode(), name)
         if not os.path.lexists(src):
             continue  # deleted in the work tree, not yet in the index
