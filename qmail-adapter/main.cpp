@@ -69,6 +69,15 @@ int main(int argc, char** argv) {
       log(settings.error().variable + ": " + settings.error().message + " (message not queued, try again later)");
       return exit_code::bad_configuration;
     }
+    if (settings->already_filtered) {
+      // Installed as bin/qmail-queue while QMAILQUEUE points at it too: the
+      // qmail-signet before this one has consulted the milters already.
+      char* const next[] = {const_cast<char*>(settings->queue_program.c_str()), nullptr};
+      ::execv(next[0], next);
+      log("cannot run " + settings->queue_program + " (message not queued, try again later)");
+      return exit_code::cannot_exec;
+    }
+    ::setenv(kFilteredMarker, "1", 1);
     const ExitStatus status = runShim(*settings, 0, 1, log);
     if (!status.fd6_text.empty()) writeAll(6, status.fd6_text);
     return status.code;

@@ -130,7 +130,7 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
   *pf3 = 0;
   smfi_setsymlist(ctx, SMFIM_CONNECT, const_cast<char*>("j {daemon_name}"));
   smfi_setsymlist(ctx, SMFIM_ENVFROM,
-                  const_cast<char*>("i {auth_authen} {auth_type} {daemon_name} {signet_dksign} {signet_dkverify}"));
+                  const_cast<char*>("i {auth_authen} {auth_type} {daemon_name} {signet_dksign} {signet_dkverify} {signet_mode}"));
   smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>("i"));
   auto connection = std::make_unique<Connection>(*g_context->engines);
   connection->leading_space = (*pf1 & SMFIP_HDR_LEADSPC) != 0;
@@ -171,6 +171,7 @@ sfsistat onEnvFrom(SMFICTX* ctx, char**) {
     envelope.daemon_name = macro(ctx, "{daemon_name}");
     envelope.dksign = macro(ctx, "{signet_dksign}");
     envelope.dkverify = macro(ctx, "{signet_dkverify}");
+    envelope.qmail_mode = macro(ctx, "{signet_mode}");
     envelope.queue_id = macro(ctx, "i");
     c->beginMessage();
     c->session.mailFrom(std::move(envelope));

@@ -424,7 +424,8 @@ std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::keyForPa
   if (cached == impl.by_dksign.end()) {
     char real[PATH_MAX];
     if (realpath(path.c_str(), real) == nullptr)
-      return std::unexpected("key path " + path + ": " + std::strerror(errno));
+      return std::unexpected(errno == ENOENT ? std::string(kKeyPathMissing) + path
+                                             : "key path " + path + ": " + std::strerror(errno));
     const std::string real_path = real;
     if (!real_path.starts_with(impl.key_directory_real + "/"))
       return std::unexpected("key path " + path + " refused: it leads outside KeyDirectory " +

@@ -73,6 +73,8 @@ class KeyStore {
   // `from_domain`; the result must lie inside KeyDirectory.
   // A relative path is taken inside KeyDirectory; d= is `from_domain`, s= the
   // file's base name less .private/.pem/.key. Loaded keys are cached.
+  // A file that does not exist gives an error beginning kKeyPathMissing.
+  static constexpr std::string_view kKeyPathMissing = "no such key file: ";
   std::expected<std::shared_ptr<const SigningKey>, std::string> keyForPath(std::string_view path_pattern,
                                                                           std::string_view from_domain);
 

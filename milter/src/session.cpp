@@ -141,17 +141,30 @@ void Session::chooseMode() {
   for (const auto& name : config.mta_names)
     if (!envelope_.daemon_name.empty() && name == envelope_.daemon_name) listed_mta = true;
   const bool authenticated = !envelope_.auth_authen.empty() || !envelope_.auth_type.empty();
+  // qmail-signet says what it decided (qmail-dk's RELAYCLIENT and DKSIGN
+  // rules); that decision stands over InternalHosts, MTA and SMTP AUTH.
+  const bool shim_signs = envelope_.qmail_mode == "sign";
+  const bool shim_verifies = envelope_.qmail_mode == "verify";
   mode_ = Mode::none;
-  why_ = internal_client_ ? "internal client" : authenticated ? "authenticated client"
+  why_ = shim_signs ? "qmail-signet: sign" : shim_verifies ? "qmail-signet: verify"
+       : internal_client_ ? "internal client" : authenticated ? "authenticated client"
        : listed_mta       ? "MTA " + envelope_.daemon_name
                           : "external client " + client_name_;
-  if (may_sign && (internal_client_ || authenticated || listed_mta)) {
+  const bool allowed = shim_signs || (!shim_verifies && (internal_client_ || authenticated || listed_mta));
+  if (may_sign && allowed) {
     std::string address;
     const std::string domain = fromDomainOf(headers_, &address);
     if (!envelope_.dksign.empty()) {
       auto key = engine_->keys->keyForPath(envelope_.dksign, domain);
-      if (key) keys_.push_back(*key);
-      else mode_note_ = "DKSIGN key refused: " + key.error();
+      if (key) {
+        keys_.push_back(*key);
+      } else if (envelope_.dksign.find('%') != std::string::npos &&
+                 key.error().starts_with(KeyStore::kKeyPathMissing)) {
+        mode_note_ = "DKSIGN: " + key.error();  // as qmail-dk: no key for this domain, not signed
+      } else {
+        sign_failure_ = "DKSIGN key refused: " + key.error();
+        return;
+      }
     } else if (!domain.empty()) {
       auto keys = engine_->keys->tryKeysFor(address);
       if (keys) keys_ = std::move(*keys);
@@ -246,6 +259,10 @@ Outcome Session::endOfMessage(std::string_view queue_id_at_end) {
   if (!over_limit_.empty()) {
     out.reply = decideInternalError(*engine_->config, over_limit_);
     out.log_line = queue_id + ": not signed or verified: " + over_limit_ + "; " +
+                   std::string(toString(out.reply.action));
+  } else if (!sign_failure_.empty()) {
+    out.reply = decideInternalError(*engine_->config, sign_failure_);
+    out.log_line = queue_id + ": not signed: " + sign_failure_ + "; On-InternalError " +
                    std::string(toString(out.reply.action));
   } else if (mode_ == Mode::sign) out = finishSigning(queue_id);
   else if (mode_ == Mode::verify) out = finishVerifying(queue_id);
@@ -369,6 +386,7 @@ void Session::abortMessage() {
   headers_.clear();
   header_bytes_ = 0;
   over_limit_.clear();
+  sign_failure_.clear();
   results_ = {};
   x_results_ = {};
   mode_ = Mode::none;

@@ -34,6 +34,7 @@ struct Envelope {
   std::string daemon_name;  // {daemon_name}
   std::string dksign;       // {signet_dksign}: a DKSIGN key path ('%' = From domain)
   std::string dkverify;     // {signet_dkverify}: a DKVERIFY letter set
+  std::string qmail_mode;   // {signet_mode}: "sign" or "verify", as qmail-signet decided
   std::string queue_id;     // i, when the MTA has one at MAIL FROM
 };
 
@@ -93,6 +94,10 @@ class Session {
   std::vector<HeaderField> headers_;
   std::size_t header_bytes_ = 0;
   std::string over_limit_;  // set when the header section crossed MaximumHeaders/-Bytes
+  // Set when a signature was asked for by name ({signet_dksign}) and cannot
+  // be made: On-InternalError decides, the message never leaves unsigned
+  // without it.
+  std::string sign_failure_;
   // Authentication-Results (and s/qmail's X-Authentication-Results) fields
   // seen so far, and the indexes of those that claim our authserv-id.
   struct ResultFields {

@@ -76,6 +76,9 @@ std::vector<Macro> mailMacros(const Settings& s, const Envelope& e, const std::s
     m.push_back({"{auth_type}", s.auth_type.empty() ? "LOGIN" : s.auth_type});
   }
   if (s.mode == Mode::sign) m.push_back({"{daemon_name}", s.daemon_name});
+  // What qmail-signet decided, so that signet-milter does exactly that: it
+  // never signs in verify mode, whatever InternalHosts says.
+  m.push_back({"{signet_mode}", s.mode == Mode::sign ? "sign" : "verify"});
   if (s.dksign) m.push_back({"{signet_dksign}", *s.dksign});
   if (s.dkverify) m.push_back({"{signet_dkverify}", *s.dkverify});
   return m;

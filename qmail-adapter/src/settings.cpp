@@ -81,6 +81,7 @@ std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, cons
   };
 
   if (auto v = get("QMAILHOME"); v && !v->empty()) s.qmail_home = *v;
+  while (s.qmail_home.size() > 1 && s.qmail_home.back() == '/') s.qmail_home.pop_back();
   if (auto v = get("SIGNET_MILTERS")) {
     auto milters = parseMilters(*v);
     if (!milters) return std::unexpected(milters.error());
@@ -132,9 +133,11 @@ std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, cons
 
   std::string queue = as_qmail_queue ? "bin/qmail-queue.orig" : "bin/qmail-queue";
   if (auto v = get("DKQUEUE"); v && !v->empty()) queue = *v;
-  s.queue_program = queue.front() == '/' ? queue : s.qmail_home + "/" + queue;
+  const std::string home = s.qmail_home.empty() ? std::string() : s.qmail_home + "/";
+  s.queue_program = queue.front() == '/' ? queue : home + queue;
+  if (auto v = get(kFilteredMarker); v && !v->empty()) s.already_filtered = true;
 
-  if (auto me = readFile(s.qmail_home + "/control/me")) {
+  if (auto me = readFile(home + "control/me")) {
     const std::string_view line = trim(std::string_view(*me).substr(0, me->find('\n')));
     if (!line.empty()) s.me = std::string(line);
   }
@@ -146,10 +149,18 @@ std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, cons
   s.auth_user = env("SMTPAUTHUSER");
   s.auth_type = env("SMTPAUTHMETHOD");
 
-  // qmail-dk: RELAYCLIENT decides; s/qmail's qmail-dkverify never signs.
-  s.mode = !verify_only && get("RELAYCLIENT") ? Mode::sign : Mode::verify;
+  // qmail-dk: for SMTP clients RELAYCLIENT decides; on-host mail is signed
+  // when DKSIGN (or RELAYCLIENT) is set; s/qmail's qmail-dkverify never signs.
+  s.local_injection = s.peer.remote_ip.empty();
+  std::optional<std::string> dksign = get("DKSIGN");
+  if (dksign && dksign->empty()) dksign.reset();
+  const bool relay_client = get("RELAYCLIENT").has_value();
+  s.mode = verify_only                       ? Mode::verify
+           : relay_client                    ? Mode::sign
+           : s.local_injection && dksign     ? Mode::sign
+                                             : Mode::verify;
   if (s.mode == Mode::sign) {
-    if (auto v = get("DKSIGN"); v && !v->empty()) s.dksign = *v;
+    s.dksign = std::move(dksign);
   } else {
     std::optional<std::string> letters = get("DKVERIFY");
     if (letters && letters->find_first_not_of("ABCDEFGHIJKabcdefghijk") != std::string::npos)

@@ -7,6 +7,17 @@
 //   qmail-queue     installed in qmail-queue's place: bin/qmail-queue.orig
 //   anything else   (qmail-signet, qmail-dk) bin/qmail-queue
 //
+// Mode (qmail-signet(8), MODES): qmail-dkverify verifies. Otherwise, for an
+// SMTP client (TCPREMOTEIP set) RELAYCLIENT decides: set signs, unset
+// verifies, and a DKSIGN in qmail-smtpd's environment is then ignored. For
+// mail injected on this host (no TCPREMOTEIP: qmail-inject, the sendmail
+// emulation, qmail-send's bounces and forwards) DKSIGN or RELAYCLIENT signs,
+// and neither verifies.
+//
+// The qmail home: qmail starts the queue program from it (qmail_open()
+// chdirs to auto_qmail), so relative paths (bin/qmail-queue, control/me)
+// are taken from the working directory; QMAILHOME, when set, overrides.
+//
 // Errors: a variable with a bad value is a SettingsError naming it (exit 55,
 // "unable to read configuration", temporary: the mail waits, nothing is lost).
 #pragma once
@@ -50,12 +61,18 @@ struct Settings {
   std::string daemon_name = "ORIGINATING";  // SIGNET_DAEMON_NAME, sent when signing
   bool custom_error = false;       // SIGNET_CUSTOM_ERROR: reply text on fd 6, exit 82
   std::string spool_dir = "/tmp";  // SIGNET_TMPDIR, TMPDIR
-  std::string queue_program;       // DKQUEUE, made absolute under QMAILHOME
-  std::string qmail_home = "/var/qmail";  // QMAILHOME
+  std::string queue_program;       // DKQUEUE, under QMAILHOME when that is set
+  std::string qmail_home;          // QMAILHOME; empty: the working directory
+  // SIGNET_FILTERED is set: a qmail-signet earlier in this chain (QMAILQUEUE
+  // pointing at it while it is also installed as bin/qmail-queue) has shown
+  // the message to the milters already, so it goes on to the next queue
+  // program untouched.
+  bool already_filtered = false;
   std::string me;                  // control/me, the `j` macro ("localhost" when unreadable)
   Peer peer;
   std::string auth_user;           // SMTPAUTHUSER
   std::string auth_type;           // SMTPAUTHMETHOD, when set
+  bool local_injection = false;    // no TCPREMOTEIP: the message did not come from an SMTP client
   std::optional<std::string> dksign;    // DKSIGN (signing only)
   std::optional<std::string> dkverify;  // DKVERIFY letters, plus B for DKIM=+ (verifying only)
   std::size_t max_address = 1024;          // SIGNET_MAX_ADDRESS: one envelope address
@@ -77,6 +94,9 @@ using Getenv = std::function<std::optional<std::string>(std::string_view name)>;
 using ReadFile = std::function<std::optional<std::string>(const std::string& path)>;
 std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, const Getenv& getenv,
                                                     const ReadFile& readFile);
+
+// The variable a qmail-signet sets for the queue programs it runs.
+inline constexpr const char* kFilteredMarker = "SIGNET_FILTERED";
 
 // The client options for one milter conversation built from the settings.
 milter_client::ClientOptions clientOptions(const Settings& settings);

@@ -24,7 +24,7 @@ std::expected<Settings, SettingsError> load(const Env& env, std::string_view arg
         return it == env.end() ? std::nullopt : std::optional<std::string>(it->second);
       },
       [&](const std::string& path) -> std::optional<std::string> {
-        return path.ends_with("/control/me") ? me : std::nullopt;
+        return path == "control/me" || path.ends_with("/control/me") ? me : std::nullopt;
       });
 }
 
@@ -35,7 +35,10 @@ TEST(SettingsTest, Defaults) {
   EXPECT_EQ(s->mode, Mode::verify);
   EXPECT_TRUE(s->milters.empty());
   EXPECT_EQ(s->default_action, DefaultAction::tempfail);
-  EXPECT_EQ(s->queue_program, "/var/qmail/bin/qmail-queue");
+  // Relative to the working directory, the qmail home qmail starts it in.
+  EXPECT_EQ(s->queue_program, "bin/qmail-queue");
+  EXPECT_TRUE(s->qmail_home.empty());
+  EXPECT_FALSE(s->already_filtered);
   EXPECT_EQ(s->me, "mx.example.com");
   EXPECT_EQ(s->timeouts.command, std::chrono::seconds(30));
   EXPECT_EQ(s->timeouts.content, std::chrono::seconds(300));
@@ -53,16 +56,17 @@ TEST(SettingsTest, MiltersInOrderSeparatedByCommasAndSpace) {
 }
 
 TEST(SettingsTest, PersonalityFromTheProgramName) {
-  EXPECT_EQ(load({}, "/var/qmail/bin/qmail-queue")->queue_program, "/var/qmail/bin/qmail-queue.orig");
-  EXPECT_EQ(load({}, "qmail-dk")->queue_program, "/var/qmail/bin/qmail-queue");
+  EXPECT_EQ(load({}, "/var/qmail/bin/qmail-queue")->queue_program, "bin/qmail-queue.orig");
+  EXPECT_EQ(load({}, "qmail-dk")->queue_program, "bin/qmail-queue");
   auto dkverify = load({{"RELAYCLIENT", ""}}, "/var/qmail/bin/qmail-dkverify");
   EXPECT_EQ(dkverify->mode, Mode::verify);
   EXPECT_EQ(load({{"RELAYCLIENT", ""}}, "qmail-dk")->mode, Mode::sign);
 }
 
 TEST(SettingsTest, QueueProgramUnderQmailHome) {
-  auto s = load({{"QMAILHOME", "/opt/qmail"}, {"DKQUEUE", "bin/qmail-queue.orig"}});
+  auto s = load({{"QMAILHOME", "/opt/qmail/"}, {"DKQUEUE", "bin/qmail-queue.orig"}});
   EXPECT_EQ(s->queue_program, "/opt/qmail/bin/qmail-queue.orig");
+  EXPECT_EQ(load({{"QMAILHOME", "/opt/qmail"}})->queue_program, "/opt/qmail/bin/qmail-queue");
   EXPECT_EQ(load({{"DKQUEUE", "/usr/local/bin/q"}})->queue_program, "/usr/local/bin/q");
 }
 
@@ -71,9 +75,59 @@ TEST(SettingsTest, SigningTakesDksignVerifyingTakesDkverify) {
   ASSERT_TRUE(sign.has_value());
   EXPECT_EQ(sign->dksign, "/etc/domainkeys/%/default");
   EXPECT_FALSE(sign->dkverify.has_value());
-  auto verify = load({{"DKSIGN", "/k"}, {"DKVERIFY", "DEGIJKfh"}});
+  auto verify = load({{"DKSIGN", "/k"}, {"DKVERIFY", "DEGIJKfh"}, {"TCPREMOTEIP", "192.0.2.1"}});
   EXPECT_FALSE(verify->dksign.has_value());
   EXPECT_EQ(verify->dkverify, "DEGIJKfh");
+}
+
+// qmail-signet(8), MODES: one row per combination.
+struct ModeRow {
+  const char* argv0;
+  bool smtp_client;  // TCPREMOTEIP set
+  bool relayclient;
+  const char* dksign;  // nullptr: unset
+  Mode mode;
+  bool keeps_dksign;
+};
+
+class ModeTableTest : public testing::TestWithParam<ModeRow> {};
+
+TEST_P(ModeTableTest, ModeFollowsQmailDk) {
+  const ModeRow& row = GetParam();
+  Env env;
+  if (row.smtp_client) env["TCPREMOTEIP"] = "192.0.2.1";
+  if (row.relayclient) env["RELAYCLIENT"] = "";
+  if (row.dksign) env["DKSIGN"] = row.dksign;
+  auto s = load(env, row.argv0);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->mode, row.mode);
+  EXPECT_EQ(s->local_injection, !row.smtp_client);
+  EXPECT_EQ(s->dksign.has_value(), row.keeps_dksign);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rows, ModeTableTest,
+    testing::Values(
+        // SMTP clients: RELAYCLIENT decides; a DKSIGN in qmail-smtpd's environment alone never signs.
+        ModeRow{"qmail-signet", true, true, nullptr, Mode::sign, false},
+        ModeRow{"qmail-signet", true, true, "/k/%/s.private", Mode::sign, true},
+        ModeRow{"qmail-signet", true, false, "/k/%/s.private", Mode::verify, false},
+        ModeRow{"qmail-signet", true, false, nullptr, Mode::verify, false},
+        // On-host injection: DKSIGN or RELAYCLIENT signs, neither verifies.
+        ModeRow{"qmail-signet", false, false, "/k/example.com/s.private", Mode::sign, true},
+        ModeRow{"qmail-signet", false, true, nullptr, Mode::sign, false},
+        ModeRow{"qmail-signet", false, false, nullptr, Mode::verify, false},
+        ModeRow{"qmail-signet", false, false, "", Mode::verify, false},
+        // qmail-dkverify verifies, whatever the environment says.
+        ModeRow{"qmail-dkverify", true, true, "/k/s.private", Mode::verify, false},
+        ModeRow{"qmail-dkverify", false, false, "/k/s.private", Mode::verify, false},
+        // qmail-dk and qmail-queue are qmail-signet with other default queue programs.
+        ModeRow{"qmail-dk", false, false, "/k/s.private", Mode::sign, true},
+        ModeRow{"qmail-queue", true, false, "/k/s.private", Mode::verify, false}));
+
+TEST(SettingsTest, FilteredMarkerPassesThrough) {
+  EXPECT_TRUE(load({{kFilteredMarker, "1"}})->already_filtered);
+  EXPECT_FALSE(load({{kFilteredMarker, ""}})->already_filtered);
 }
 
 TEST(SettingsTest, SqmailDkimPlusRejectsBadSignatures) {
