@@ -23,6 +23,8 @@ packages=(
   debootstrap iproute2
   # the README's `man -l docs/signet.1` (tests/docs)
   man-db
+  # docs/qmail.md's tcprules line, run as written (tests/demo)
+  ucspi-tcp
   # the fuzz targets (tests/fuzz): clang 16 and its libFuzzer runtime
   # (Debian 12's default clang 14 cannot compile libstdc++ 12's <expected>)
   clang-16 libclang-rt-16-dev

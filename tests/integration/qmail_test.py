@@ -6,8 +6,9 @@
 
 qmail-signet runs as qmail-smtpd runs qmail-queue: the message on its fd 0
 (closed at the end), then the envelope on its fd 1, a pipe written only after
-fd 0 was closed. Its environment is built here from nothing: QMAILHOME is a
-temporary directory with control/me, DKQUEUE the recorder (a qmail-queue
+fd 0 was closed, and, as qmail_open() starts it, in the qmail home (a
+temporary directory with control/me) as its working directory and without
+QMAILHOME. Its environment is built here from nothing: DKQUEUE the recorder (a qmail-queue
 stand-in that keeps what it was given in $RECORD_DIR), SIGNET_TMPDIR a spool
 directory that must be empty after every run, SIGNET_MILTERS the milters of
 the case. The milters are stub_milter.py (scripted replies, records what it
@@ -48,9 +49,11 @@ Cases (one line each; a case passes when all its checks pass):
   queue-crash          the queue program aborts: 57
   queue-missing        DKQUEUE names no program: 120
   queue-default        argv[0] qmail-queue runs bin/qmail-queue.orig; another name bin/qmail-queue;
-                       a relative DKQUEUE is under QMAILHOME; qmail-dkverify verifies only
-  dksign               DKSIGN without % naming no file: 32, nothing queued; an existing key path
-                       and a % path reach the milter as {signet_dksign}
+                       a relative DKQUEUE is taken from the qmail home (the working directory);
+                       qmail-dkverify verifies only
+  dksign               every row of qmail-signet(8)'s mode table (SMTP client or local injection,
+                       RELAYCLIENT, DKSIGN set/with %/missing, DKVERIFY, qmail-dkverify, qmail-dk): the
+                       exit code, {signet_mode}, {signet_dksign} and {daemon_name} the milter is sent
   address-limit        an envelope address over SIGNET_MAX_ADDRESS: 11, nothing queued
   limits               SIGNET_MAX_EDITS, _FIELD, _PACKET (74; the original with accept), _HEADER (31),
                        _RECIPIENTS (11) crossed, and each just at its limit passes
@@ -63,6 +66,12 @@ Cases (one line each; a case passes when all its checks pass):
                        tampered message
   signet-dksign        DKSIGN=<KeyDirectory>/%/dk1.private with DomainKeysSign: a DKIM-Signature and a
                        DomainKey-Signature with s=dk1, both pass `signet verify`
+  signet-modes         signet-milter with InternalHosts 127.0.0.1 does what qmail-signet decided: local
+                       injection and qmail-dkverify verified, not signed; an SMTP relay client signed;
+                       local injection with DKSIGN signed with that key (s=dk1), 32 when it names no
+                       file; a DKSIGN key the milter refuses: 71, nothing queued
+  double-install       qmail-signet installed as bin/qmail-queue behind QMAILQUEUE=qmail-signet: the
+                       message is signed once and handed to bin/qmail-queue.orig
   opendkim-sign        OpenDKIM (Mode sv, default InternalHosts) signs through the shim (no
                        TCPREMOTEIP: 127.0.0.1); dkimpy and `signet verify` pass
   opendkim-verify      OpenDKIM verifies through the shim: dkim=pass, and fail when tampered
@@ -331,8 +340,7 @@ class Ctx:
         self.keys = [self.sel1, self.dk1]
 
     def env(self, milters: str | None, extra: dict | None = None) -> dict:
-        env = {"PATH": "/usr/bin:/bin", "QMAILHOME": self.qmailhome, "DKQUEUE": self.recorder,
-               "SIGNET_TMPDIR": self.spool}
+        env = {"PATH": "/usr/bin:/bin", "DKQUEUE": self.recorder, "SIGNET_TMPDIR": self.spool}
         if milters is not None:
             env["SIGNET_MILTERS"] = milters
         for k, v in (extra or {}).items():
@@ -344,8 +352,9 @@ class Ctx:
 
     def run(self, msg: bytes, milters: str | None, extra: dict | None = None, env_bytes: bytes | None = None,
             argv0: str | None = None, fd6: bool = False, close_fd1: bool = False, timeout: float = 120,
-            measure: bool = False) -> Run:
-        """Runs qmail-signet as qmail-smtpd does: message on fd 0, closed, then the envelope on fd 1."""
+            measure: bool = False, home: str | None = None) -> Run:
+        """Runs qmail-signet as qmail-smtpd does: message on fd 0, closed, then the envelope on fd 1,
+        in the qmail home (`home`, default the context's) as the working directory."""
         self.counter += 1
         record_dir = os.path.join(self.runs, f"run{self.counter}")
         os.makedirs(record_dir)
@@ -375,7 +384,7 @@ class Ctx:
         started = time.monotonic()
         with open(stderr_path, "wb") as errf:
             proc = subprocess.Popen(argv, executable=executable, stdin=msg_r, stdout=env_r, stderr=errf, env=env,
-                                    close_fds=True, pass_fds=keep)
+                                    close_fds=True, pass_fds=keep, cwd=home or self.qmailhome)
         os.close(msg_r)
         os.close(env_r)
         if err6_w >= 0:
@@ -833,26 +842,67 @@ def case_queue(ctx: Ctx) -> list[Case]:
     return [exit_, crash, missing, default]
 
 
+# qmail-signet(8), MODES: (row, argv0, environment, expected exit, mode macro, {signet_dksign} sent).
+# SMTP clients have TCPREMOTEIP; mail injected on the host (qmail-inject, the sendmail emulation,
+# qmail-send) has none.
+SMTP = {"TCPREMOTEIP": "192.0.2.1", "TCPREMOTEHOST": "client.example.org"}
+
+
+def mode_rows(ctx: Ctx) -> list[tuple[str, str, dict, int, str | None, str | None]]:
+    missing = os.path.join(ctx.dir, "no-such-dir", "sel.private")
+    percent = os.path.join(ctx.keys_dir, "%", "dk1.private")
+    no_file_for_domain = os.path.join(ctx.keys_dir, "%", "nosuch.private")
+    return [
+        ("smtp relay", "qmail-signet", {**SMTP, "RELAYCLIENT": ""}, 0, "sign", None),
+        ("smtp relay + DKSIGN %", "qmail-signet", {**SMTP, "RELAYCLIENT": "", "DKSIGN": percent}, 0, "sign", percent),
+        ("smtp relay + DKSIGN file", "qmail-signet", {**SMTP, "RELAYCLIENT": "", "DKSIGN": ctx.sel1.private}, 0,
+         "sign", ctx.sel1.private),
+        ("smtp relay + DKSIGN missing", "qmail-signet", {**SMTP, "RELAYCLIENT": "", "DKSIGN": missing},
+         EXIT_DKSIGN, None, None),
+        ("smtp + DKSIGN, no RELAYCLIENT", "qmail-signet", {**SMTP, "DKSIGN": ctx.sel1.private}, 0, "verify", None),
+        ("smtp + DKSIGN missing, no RELAYCLIENT", "qmail-signet", {**SMTP, "DKSIGN": missing}, 0, "verify", None),
+        ("smtp, neither", "qmail-signet", dict(SMTP), 0, "verify", None),
+        ("smtp + DKVERIFY", "qmail-signet", {**SMTP, "DKVERIFY": "DEGIJKfh"}, 0, "verify", None),
+        ("local + DKSIGN file", "qmail-signet", {"DKSIGN": ctx.sel1.private}, 0, "sign", ctx.sel1.private),
+        ("local + DKSIGN %", "qmail-signet", {"DKSIGN": percent}, 0, "sign", percent),
+        ("local + DKSIGN % without a file for the domain", "qmail-signet", {"DKSIGN": no_file_for_domain}, 0,
+         "sign", no_file_for_domain),
+        ("local + DKSIGN missing", "qmail-signet", {"DKSIGN": missing}, EXIT_DKSIGN, None, None),
+        ("local + RELAYCLIENT", "qmail-signet", {"RELAYCLIENT": ""}, 0, "sign", None),
+        ("local, neither", "qmail-signet", {}, 0, "verify", None),
+        ("local + DKSIGN and DKVERIFY", "qmail-signet", {"DKSIGN": percent, "DKVERIFY": "B"}, 0, "sign", percent),
+        ("qmail-dkverify, smtp relay + DKSIGN", "qmail-dkverify", {**SMTP, "RELAYCLIENT": "", "DKSIGN": percent}, 0,
+         "verify", None),
+        ("qmail-dkverify, local + DKSIGN missing", "qmail-dkverify", {"DKSIGN": missing}, 0, "verify", None),
+        ("qmail-dk, local + DKSIGN file", "qmail-dk", {"DKSIGN": ctx.sel1.private}, 0, "sign", ctx.sel1.private),
+    ]
+
+
 def case_dksign(ctx: Ctx) -> Case:
+    """Every row of the mode table, as a stub milter sees it."""
     c = Case("dksign")
     msg = qmail_message("dksign")
 
     def body(make):
         stub = make()
-        missing = os.path.join(ctx.dir, "no-such-dir", "sel.private")
-        r = ctx.run(msg, stub.socket, {"RELAYCLIENT": "", "DKSIGN": missing})
-        stub.wait_idle()
-        c.check(r.rc == EXIT_DKSIGN, "DKSIGN without % naming no file: exit 32", r)
-        check_clean(c, r, "DKSIGN missing")
-        c.check(not any(s.eom for s in stub.sessions), "the milter is not asked", len(stub.sessions))
-        for path in (ctx.sel1.private, os.path.join(ctx.keys_dir, "%", "dk1.private")):
-            r = ctx.run(msg, stub.socket, {"RELAYCLIENT": "", "DKSIGN": path})
+        for row, argv0, extra, want_rc, want_mode, want_dksign in mode_rows(ctx):
+            before = len(stub.sessions)
+            r = ctx.run(msg, stub.socket, extra, argv0=argv0)
             stub.wait_idle()
-            check_queued(c, r, f"DKSIGN {path}", msg, envelope())
+            c.check(r.rc == want_rc, f"{row}: exit {want_rc}", r)
+            if want_rc != 0:
+                check_clean(c, r, row)
+                c.check(not any(x.eom for x in stub.sessions[before:]), f"{row}: the milter is not asked",
+                        len(stub.sessions) - before)
+                continue
+            check_queued(c, r, row, msg, envelope())
             m = stub.last().all_macros() if stub.last() else {}
-            c.check(m.get("{signet_dksign}") == path, f"{{signet_dksign}} is {path}", m)
-        r = ctx.run(msg, stub.socket, {"DKSIGN": missing})
-        c.check(r.rc == 0, "verify mode ignores a missing DKSIGN key", r)
+            c.check(m.get("{signet_mode}") == want_mode, f"{row}: {{signet_mode}} {want_mode}", m)
+            c.check(m.get("{signet_dksign}") == want_dksign, f"{row}: {{signet_dksign}} {want_dksign}", m)
+            c.check(("{daemon_name}" in m) == (want_mode == "sign"),
+                    f"{row}: {{daemon_name}} {'sent' if want_mode == 'sign' else 'not sent'}", m)
+            c.check(m.get("{signet_dkverify}") == ("DEGIJKfh" if "smtp + DKVERIFY" == row else None),
+                    f"{row}: {{signet_dkverify}} only with DKVERIFY in verify mode", m)
     with_stub(body)
     return c
 
@@ -1164,6 +1214,73 @@ def case_signet(ctx: Ctx) -> list[Case]:
     return [sign, verify, dkv, dks]
 
 
+def case_signet_modes(ctx: Ctx) -> list[Case]:
+    """signet-milter does what qmail-signet decided ({signet_mode}), over its own InternalHosts
+    (127.0.0.1 here, and no MTA line): verify is never signed, sign is signed from anywhere, DKSIGN
+    names the key, and a named key it refuses is On-InternalError (tempfail), never unsigned mail."""
+    modes, double = Case("signet-modes"), Case("double-install")
+    refused = os.path.join(ctx.keys_dir, fx.DOMAIN, "open.private")
+    shutil.copy(ctx.dk1.private, refused)
+    os.chmod(refused, 0o644)  # group and others may read it: RequireSafeKeys refuses it
+    m = fx.Milter(ctx.milter_bin, ctx.dir, "modes", [
+        ("ResolverConfiguration", ctx.resolver_conf), ("KeyDirectory", ctx.keys_dir), ("Domain", fx.DOMAIN),
+        ("Selector", "sel1"), ("KeyFile", ctx.sel1.private), ("InternalHosts", "127.0.0.1")]).start()
+    try:
+        msg = qmail_message("modes through signet-milter")
+
+        def unsigned(r: Run, what: str) -> None:
+            top = top_fields(r.message, msg)
+            modes.check(r.rc == 0 and r.message is not None and r.message.endswith(msg) and
+                        not any(field_name(f).lower() == b"dkim-signature" for f in top) and
+                        len(ar_of(r, msg, fx.AUTHSERV_ID)) == 1,
+                        f"{what}: verified (Authentication-Results on top), not signed", r)
+
+        unsigned(ctx.run(msg, m.socket, {}), "local injection, neither DKSIGN nor RELAYCLIENT, from 127.0.0.1")
+        unsigned(ctx.run(msg, m.socket, {"RELAYCLIENT": ""}, argv0="qmail-dkverify"),
+                 "qmail-dkverify with RELAYCLIENT")
+        unsigned(ctx.run(msg, m.socket, {"TCPREMOTEIP": "127.0.0.1", "DKSIGN": ctx.dk1.private}),
+                 "an SMTP client on 127.0.0.1 (a TLS proxy) without RELAYCLIENT, DKSIGN in the environment")
+        r = ctx.run(msg, m.socket, {**SMTP, "RELAYCLIENT": ""})
+        check_signed(modes, ctx, r, msg, "SMTP relay client 192.0.2.1 (not in InternalHosts): signed")
+        for path in (os.path.join(ctx.keys_dir, "%", "dk1.private"), ctx.dk1.private):
+            r = ctx.run(msg, m.socket, {"DKSIGN": path})
+            check_signed(modes, ctx, r, msg, f"local injection, DKSIGN={path}")
+            sigs = [f for f in top_fields(r.message, msg) if b"s=dk1;" in f.replace(b" ", b"")]
+            modes.check(len(sigs) == 1, f"local injection, DKSIGN={path}: signed with s=dk1",
+                        top_fields(r.message, msg))
+        r = ctx.run(msg, m.socket, {"DKSIGN": os.path.join(ctx.keys_dir, fx.DOMAIN, "missing.private")})
+        modes.check(r.rc == EXIT_DKSIGN, "local injection, DKSIGN naming no file: exit 32 (qmail-dk)", r)
+        check_clean(modes, r, "DKSIGN missing")
+        for extra in ({"DKSIGN": refused}, {**SMTP, "RELAYCLIENT": "", "DKSIGN": refused}):
+            r = ctx.run(msg, m.socket, extra)
+            modes.check(r.rc == EXIT_TEMPFAIL, f"DKSIGN key the milter refuses ({extra}): exit 71 "
+                        "(On-InternalError tempfail), not queued unsigned", r)
+            check_clean(modes, r, "DKSIGN refused")
+        modes.check(any("DKSIGN key refused" in line for line in m.log_lines()),
+                    "signet-milter logs why the DKSIGN key was refused", m.log_lines()[-5:])
+
+        # Installed as bin/qmail-queue while QMAILQUEUE also points at qmail-signet: one pass.
+        home = os.path.join(ctx.dir, "qmail-double")
+        os.makedirs(os.path.join(home, "control"), exist_ok=True)
+        os.makedirs(os.path.join(home, "bin"), exist_ok=True)
+        with open(os.path.join(home, "control", "me"), "w") as f:
+            f.write(ME + "\n")
+        shutil.copy(ctx.shim, os.path.join(home, "bin", "qmail-queue"))
+        with open(os.path.join(home, "bin", "qmail-queue.orig"), "w") as f:
+            f.write(f'#!/bin/sh\necho "bin/qmail-queue.orig" > "$RECORD_DIR/which"\nexec "{ctx.recorder}"\n')
+        os.chmod(os.path.join(home, "bin", "qmail-queue.orig"), 0o755)
+        r = ctx.run(msg, m.socket, {**SMTP, "RELAYCLIENT": "", "DKQUEUE": None}, home=home)
+        check_signed(double, ctx, r, msg, "QMAILQUEUE=qmail-signet and bin/qmail-queue a qmail-signet too: "
+                     "signed once")
+        double.check(r.which == "bin/qmail-queue.orig", "the second qmail-signet hands on to bin/qmail-queue.orig",
+                     r.which)
+    finally:
+        problems = fx.stop_all([m])
+    for p in problems:
+        modes.check(False, "signet-milter stops cleanly", p)
+    return [modes, double]
+
+
 def case_sigkill(ctx: Ctx) -> Case:
     c = Case("fault-sigkill")
     m = fx.Milter(ctx.milter_bin, ctx.dir, "killed", signing_settings(ctx)).start()
@@ -1397,6 +1514,7 @@ def all_cases(ctx: Ctx):
     yield lambda: case_bad_settings(ctx)
     yield lambda: case_gave_up(ctx)
     yield lambda: case_signet(ctx)
+    yield lambda: case_signet_modes(ctx)
     yield lambda: case_opendkim(ctx)
     yield lambda: case_fault_absent(ctx)
     yield lambda: case_fault_killed(ctx)
