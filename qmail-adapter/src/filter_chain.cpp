@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "ascii.h"
+
 namespace signet::qmail {
 namespace {
 
@@ -84,6 +86,26 @@ std::vector<Macro> mailMacros(const Settings& s, const Envelope& e, const std::s
   return m;
 }
 
+// The client's HELO name as qmail-smtpd recorded it in its Received line
+// ("from HOST (HELO NAME) (...)", or "from NAME (...)" when the two agree);
+// empty when there is no such line (local injection).
+std::string heloFromReceived(const Message& message) {
+  for (const HeaderField& f : message.fields) {
+    if (ascii::toLower(f.name) != "received") continue;
+    std::string_view v = ascii::trim(f.value);
+    if (!v.starts_with("from ")) continue;
+    v.remove_prefix(5);
+    const std::size_t helo = v.find("(HELO ");
+    const std::size_t space = v.find_first_of(" \t\n");
+    if (helo != std::string_view::npos && helo == space + 1) {
+      const std::size_t end = v.find(')', helo);
+      if (end != std::string_view::npos) return std::string(v.substr(helo + 6, end - helo - 6));
+    }
+    return std::string(v.substr(0, space));
+  }
+  return {};
+}
+
 // The steps up to end of headers; an outcome when one of them ended it.
 std::optional<FilterOutcome> sendEnvelopeAndHeaders(MilterConnection& conn, const Settings& settings,
                                                     const Message& message, const Envelope& envelope,
@@ -92,6 +114,16 @@ std::optional<FilterOutcome> sendEnvelopeAndHeaders(MilterConnection& conn, cons
   auto r = conn.connect(c.hostname, c.family, c.port, c.address, connectMacros(settings, c));
   if (!r) return failed(r.error(), "CONNECT");
   if (auto stop = stopsAt(*r, "CONNECT")) return stop;
+
+  // HELO as qmail-smtpd heard it, for SMTP clients (skipped by the client
+  // when the milter asked for SMFIP_NOHELO).
+  if (!settings.local_injection) {
+    if (const std::string helo = heloFromReceived(message); !helo.empty()) {
+      r = conn.helo(helo, {});
+      if (!r) return failed(r.error(), "HELO");
+      if (auto stop = stopsAt(*r, "HELO")) return stop;
+    }
+  }
 
   r = conn.mail(angleAddress(envelope.sender), mailMacros(settings, envelope, queue_id));
   if (!r) return failed(r.error(), "MAIL");

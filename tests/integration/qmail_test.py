@@ -23,7 +23,8 @@ Cases (one line each; a case passes when all its checks pass):
   contract-seen        what the stub received: the headers in order with one leading space eaten,
                        folds as LF, the body with CRLF, MAIL/RCPT as <addr>, macros j (control/me),
                        i, {daemon_name} only with RELAYCLIENT, {auth_authen}, CONNECT from
-                       TCPREMOTEIP/TCPREMOTEPORT/TCPREMOTEHOST, 127.0.0.1 without TCPREMOTEIP, QUIT
+                       TCPREMOTEIP/TCPREMOTEPORT/TCPREMOTEHOST, 127.0.0.1 without TCPREMOTEIP, HELO
+                       with the Received line's HELO name (none for local injection), QUIT
   contract-leadspc     a stub that asks for SMFIP_HDR_LEADSPC gets values with their space and its
                        edits are stored as sent
   contract-unix        the same stub over unix:/path
@@ -592,9 +593,10 @@ def case_contract_seen(ctx: Ctx) -> Case:
                 s.connect)
         c.check(s.connect is not None and s.connect.get("hostname") == "client.example.org",
                 "CONNECT host name from TCPREMOTEHOST", s.connect)
-        order = [x for x in s.commands if x in (b"O", b"C", b"M", b"R", b"L", b"N", b"B", b"E", b"Q")]
+        c.check(s.helo == b"client.example.org", "HELO with the name in qmail-smtpd's Received line", s.helo)
+        order = [x for x in s.commands if x in (b"O", b"C", b"H", b"M", b"R", b"L", b"N", b"B", b"E", b"Q")]
         firsts = sorted(set(order), key=order.index)
-        c.check(firsts == [b"O", b"C", b"M", b"R", b"L", b"N", b"B", b"E", b"Q"],
+        c.check(firsts == [b"O", b"C", b"H", b"M", b"R", b"L", b"N", b"B", b"E", b"Q"],
                 "commands in protocol order ending with QUIT", s.commands)
         c.check(s.eom and s.quit and not s.problems, "end of message and QUIT, no malformed packet",
                 (s.eom, s.quit, s.problems))
@@ -608,6 +610,7 @@ def case_contract_seen(ctx: Ctx) -> Case:
         c.check(not m.get("{auth_authen}"), "no {auth_authen} without SMTPAUTHUSER", m)
         c.check(s.connect is not None and s.connect.get("address") == "127.0.0.1",
                 "CONNECT 127.0.0.1 without TCPREMOTEIP", s.connect)
+        c.check(s.helo is None, "no HELO for local injection", s.helo)
 
         r = ctx.run(msg, stub.socket, {"RELAYCLIENT": "", "SIGNET_DAEMON_NAME": "OUTBOUND"})
         stub.wait_idle()
