@@ -28,6 +28,17 @@ class Failure(Exception):
     pass
 
 
+def report(title: str, held: list[str], failure: object = None) -> int:
+    """Prints the checks that held (and the failure, if any); returns the exit status."""
+    for line in held:
+        print("ok:", line)
+    if failure is not None:
+        print(f"{title}: FAILED: {failure}")
+        return 1
+    print(f"{title}: {len(held)} checks held")
+    return 0
+
+
 def session_processes(sid: int) -> list[tuple[int, str]]:
     """The processes of session `sid` (pid, command line), zombies left out."""
     out = []

@@ -130,14 +130,8 @@ def main() -> int:
             "signet demo: making the rsa key failed (signet keygen)", "--- keygen.log ---"],
             fx.free_port(), SIGNET_DEMO_DOMAIN="not a domain"))
     except (demo_run.Failure, fx.Failure, mc.ProtocolError, OSError) as e:
-        for line in held:
-            print("ok:", line)
-        print("FAILED:", e)
-        return 1
-    for line in held:
-        print("ok:", line)
-    print(f"demo: {len(held)} checks held")
-    return 0
+        return demo_run.report("demo", held, e)
+    return demo_run.report("demo", held)
 
 
 if __name__ == "__main__":

@@ -246,6 +246,7 @@ def main() -> int:
             return 1
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+    import demo_run
     import fresh_root as fr
     root = os.path.abspath(args.root)
     if (code := fr.needs_root(root)) is not None:
@@ -260,11 +261,7 @@ def main() -> int:
     if p.returncode != 0:
         print("qmail.md commands: " + out[-3000:])
         return 1
-    held = json.loads(out.strip().splitlines()[-1])
-    for line in held:
-        print("ok:", line)
-    print(f"qmail.md commands: {len(held)} checks held")
-    return 0
+    return demo_run.report("qmail.md commands", json.loads(out.strip().splitlines()[-1]))
 
 
 if __name__ == "__main__":

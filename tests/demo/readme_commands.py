@@ -29,6 +29,7 @@ import stat
 import subprocess
 import sys
 
+import demo_run
 import fresh_root as fr
 
 SCRIPT = "/root/readme-commands.sh"
@@ -240,12 +241,8 @@ def main() -> int:
             raise Failure("the root holds no build (fresh_demo_and_build did not pass)")
         held = check(root, os.path.abspath(args.source))
     except (Failure, fr.Failure, OSError, ValueError, subprocess.TimeoutExpired) as e:
-        print(f"readme commands: FAILED: {e}")
-        return 1
-    for line in held:
-        print("ok:", line)
-    print(f"readme commands: {len(held)} checks held")
-    return 0
+        return demo_run.report("readme commands", [], e)
+    return demo_run.report("readme commands", held)
 
 
 if __name__ == "__main__":
