@@ -28,6 +28,24 @@ class Failure(Exception):
     pass
 
 
+def fenced_blocks(path: str, lang: str | None) -> list[list[str]]:
+    """The fenced blocks of a Markdown file whose info string is `lang` ("" for none), each as
+    its lines, comments and blank lines left out."""
+    blocks, current, current_lang = [], None, ""
+    with open(path) as f:
+        for line in f.read().splitlines():
+            if line.startswith("```"):
+                if current is None:
+                    current, current_lang = [], line[3:].strip()
+                else:
+                    if current_lang == lang:
+                        blocks.append([x for x in current if x.strip() and not x.lstrip().startswith("#")])
+                    current = None
+            elif current is not None:
+                current.append(line)
+    return blocks
+
+
 def report(title: str, held: list[str], failure: object = None) -> int:
     """Prints the checks that held (and the failure, if any); returns the exit status."""
     for line in held:

@@ -35,6 +35,8 @@ import subprocess
 import sys
 import time
 
+import demo_run  # noqa: E402 (beside this file, in the root too)
+
 HOME = "/opt/qmail-elsewhere"
 OUT = "/tmp/qmail-doc-out"  # readable by the milter's UserID
 MESSAGE = (b"Received: from client.example.org (HELO client) (127.0.0.1)\n  by mx.example.com with SMTP\n"
@@ -45,14 +47,6 @@ ENVELOPE = b"Falice@example.com\0Tbob@example.net\0\0"
 
 class Failure(Exception):
     pass
-
-
-def sh_blocks(path: str, lang: str | None) -> list[list[str]]:
-    with open(path) as f:
-        text = f.read()
-    fence = r"^```" + (lang or "") + r"\n(.*?)^```"
-    return [[line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-            for body in re.findall(fence, text, re.M | re.S)]
 
 
 def block_with(blocks: list[list[str]], word: str) -> list[str]:
@@ -133,8 +127,8 @@ def inside(source: str) -> int:
     shutil.copy(f"{source}/build/qmail-adapter/qmail-signet", "/usr/bin/qmail-signet")
 
     # Section 1: the configuration, the key, the daemon.
-    config = next(b for b in sh_blocks(doc, "") if any(line.startswith("Socket") for line in b))
-    keys = block_with(sh_blocks(doc, "sh"), "signet keygen")
+    config = block_with(demo_run.fenced_blocks(doc, ""), "Socket")
+    keys = block_with(demo_run.fenced_blocks(doc, "sh"), "signet keygen")
     shutil.rmtree("/etc/signet/keys/example.com", ignore_errors=True)
     os.makedirs("/etc/signet/keys", exist_ok=True)
     for line in keys:
@@ -162,10 +156,10 @@ def inside(source: str) -> int:
         held.append("signet-milter runs with the document's configuration (UserID signet)")
 
         # Section 2: the tcprules file and line, then qmail-signet as qmail-smtpd runs it.
-        rules = next(b for b in sh_blocks(doc, "") if any(line.startswith("127.:allow") for line in b))
+        rules = block_with(demo_run.fenced_blocks(doc, ""), "127.:allow")
         with open("/etc/tcp.smtp", "w") as f:
             f.write("\n".join(rules) + "\n")
-        tcprules = next(line for line in block_with(sh_blocks(doc, "sh"), "tcprules"))
+        tcprules = block_with(demo_run.fenced_blocks(doc, "sh"), "tcprules")[0]
         run(tcprules)
         held.append(f"exit 0: {tcprules}")
         for ip, want in (("127.0.0.1", "signed"), ("198.51.100.7", "verified")):
@@ -197,7 +191,10 @@ def inside(source: str) -> int:
         held.append("local injection with DKSIGN=/etc/signet/keys/%/mail.private: signed")
 
         # The swap into qmail-queue's place, then its undoing; `cd /var/qmail` is this home.
-        swap, undo = [b for b in sh_blocks(doc, "sh") if b and b[0] == "cd /var/qmail"][:2]
+        moves = [b for b in demo_run.fenced_blocks(doc, "sh") if b and b[0] == "cd /var/qmail"]
+        if len(moves) != 2:
+            raise Failure(f"docs/qmail.md has {len(moves)} blocks starting `cd /var/qmail`, not 2 (swap, undo)")
+        swap, undo = moves
         for line in swap[1:]:
             run(f"cd {HOME} && {line}")
             held.append(f"exit 0 in the qmail home: {line}")
@@ -241,19 +238,19 @@ def main() -> int:
     if args.inside:
         try:
             return inside(args.source)
-        except (Failure, OSError, StopIteration, ValueError, subprocess.TimeoutExpired) as e:
-            print(f"FAILED: {e}")
+        except (Failure, OSError, ValueError, KeyError, subprocess.TimeoutExpired) as e:
+            print(f"FAILED: {type(e).__name__}: {e}")
             return 1
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-    import demo_run
     import fresh_root as fr
     root = os.path.abspath(args.root)
     if (code := fr.needs_root(root)) is not None:
         return code
     # The document and this script as they are now, into the root's copy of the source.
     shutil.copy(os.path.join(args.source, "docs", "qmail.md"), root + fr.SOURCE_IN_ROOT + "/docs/qmail.md")
-    shutil.copy(os.path.abspath(__file__), root + "/root/qmail_doc_commands.py")
+    for name in ("qmail_doc_commands.py", "demo_run.py"):
+        shutil.copy(os.path.join(os.path.dirname(os.path.abspath(__file__)), name), root + "/root/" + name)
     p = subprocess.run(fr.in_root(root, ["python3", "/root/qmail_doc_commands.py", "--inside", "--source",
                                          fr.SOURCE_IN_ROOT], private_net=True),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)

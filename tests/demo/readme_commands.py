@@ -44,18 +44,8 @@ class Failure(Exception):
     pass
 
 
-def sh_blocks(path: str) -> list[list[str]]:
-    """The ```sh blocks of a Markdown file, each as its command lines (comments left out)."""
-    with open(path) as f:
-        text = f.read()
-    blocks = []
-    for body in re.findall(r"^```sh\n(.*?)^```", text, re.M | re.S):
-        blocks.append([line for line in body.splitlines() if line.strip() and not line.lstrip().startswith("#")])
-    return blocks
-
-
 def block_with(path: str, word: str) -> list[str]:
-    found = [b for b in sh_blocks(path) if any(line.startswith(word) for line in b)]
+    found = [b for b in demo_run.fenced_blocks(path, "sh") if any(line.startswith(word) for line in b)]
     if len(found) != 1:
         raise Failure(f"{path}: expected one sh block with a line starting {word!r}, found {len(found)}")
     return found[0]
