@@ -117,7 +117,7 @@ std::optional<FilterOutcome> sendEnvelopeAndHeaders(MilterConnection& conn, cons
 
   // HELO as qmail-smtpd heard it, for SMTP clients (skipped by the client
   // when the milter asked for SMFIP_NOHELO).
-  if (!settings.local_injection) {
+  if (!settings.localInjection()) {
     if (const std::string helo = heloFromReceived(message); !helo.empty()) {
       r = conn.helo(helo, {});
       if (!r) return failed(r.error(), "HELO");

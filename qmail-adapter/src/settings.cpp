@@ -151,13 +151,12 @@ std::expected<Settings, SettingsError> loadSettings(std::string_view argv0, cons
 
   // qmail-dk: for SMTP clients RELAYCLIENT decides; on-host mail is signed
   // when DKSIGN (or RELAYCLIENT) is set; s/qmail's qmail-dkverify never signs.
-  s.local_injection = s.peer.remote_ip.empty();
   std::optional<std::string> dksign = get("DKSIGN");
   if (dksign && dksign->empty()) dksign.reset();
   const bool relay_client = get("RELAYCLIENT").has_value();
   s.mode = verify_only                       ? Mode::verify
            : relay_client                    ? Mode::sign
-           : s.local_injection && dksign     ? Mode::sign
+           : s.localInjection() && dksign     ? Mode::sign
                                              : Mode::verify;
   if (s.mode == Mode::sign) {
     s.dksign = std::move(dksign);

@@ -72,7 +72,6 @@ struct Settings {
   Peer peer;
   std::string auth_user;           // SMTPAUTHUSER
   std::string auth_type;           // SMTPAUTHMETHOD, when set
-  bool local_injection = false;    // no TCPREMOTEIP: the message did not come from an SMTP client
   std::optional<std::string> dksign;    // DKSIGN (signing only)
   std::optional<std::string> dkverify;  // DKVERIFY letters, plus B for DKIM=+ (verifying only)
   std::size_t max_address = 1024;          // SIGNET_MAX_ADDRESS: one envelope address
@@ -81,6 +80,9 @@ struct Settings {
   std::size_t max_packet = 2 << 20;        // SIGNET_MAX_PACKET: one packet from a milter
   std::size_t max_field = 64 << 10;        // SIGNET_MAX_FIELD: one string in a milter's packet
   std::size_t max_edits = 10000;           // SIGNET_MAX_EDITS: modifications from one milter
+
+  // No TCPREMOTEIP: the message did not come from an SMTP client.
+  bool localInjection() const { return peer.remote_ip.empty(); }
 };
 
 struct SettingsError {

@@ -101,7 +101,7 @@ TEST_P(ModeTableTest, ModeFollowsQmailDk) {
   auto s = load(env, row.argv0);
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->mode, row.mode);
-  EXPECT_EQ(s->local_injection, !row.smtp_client);
+  EXPECT_EQ(s->localInjection(), !row.smtp_client);
   EXPECT_EQ(s->dksign.has_value(), row.keeps_dksign);
 }
 
