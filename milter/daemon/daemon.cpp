@@ -25,6 +25,7 @@
 
 #include "engine.h"
 #include "milter_glue.h"
+#include "service_manager.h"
 
 namespace signet::milter {
 namespace {
@@ -215,6 +216,9 @@ int runDaemon(const DaemonOptions& options) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // Under systemd's Type=notify: READY once the socket is served, RELOADING
+  // around a reload, STOPPING at the stop.
+  const ServiceNotifier notifier = ServiceNotifier::fromEnvironment();
 
   auto config = loadConfig(options.config_path);
   if (!config) {
@@ -305,8 +309,11 @@ int runDaemon(const DaemonOptions& options) {
     while (!stopping) {
       const int sig = sigtimedwait(&signals, nullptr, &tick);
       if (sig == SIGHUP) {
+        if (auto failed = notifier.reloading()) logger.warning(*failed);
         reload(options, engines, logger);
+        if (auto failed = notifier.ready("listening on " + engines.get()->config->socket)) logger.warning(*failed);
       } else if (sig == SIGTERM || sig == SIGINT) {
+        if (auto failed = notifier.stopping("stopping")) logger.warning(*failed);
         stopListening();
         if (!socket_path.empty()) ::unlink(socket_path.c_str());
         logger.info("stopping: no new connections; " + std::to_string(context.messages_in_flight.load()) +
@@ -326,6 +333,7 @@ int runDaemon(const DaemonOptions& options) {
   for (const auto& warning : config->warnings) logger.warning(warning);
   logger.info("listening on " + config->socket + (options.foreground ? " (foreground)" : ""));
   report(report_fd, "ok");
+  if (auto failed = notifier.ready("listening on " + config->socket)) logger.warning(*failed);
   const int result = smfi_main();
   stopping = true;
   signal_thread.join();

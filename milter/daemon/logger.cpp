@@ -1,9 +1,13 @@
 #include "logger.h"
 
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+
+#include "service_manager.h"
 
 namespace signet::milter {
 namespace {
@@ -37,7 +41,8 @@ int priority(LogLevel level) {
 
 }  // namespace
 
-Logger::Logger(bool to_syslog, std::string_view facility) : syslog_(to_syslog) {
+Logger::Logger(bool to_syslog, std::string_view facility)
+    : syslog_(to_syslog), journal_(!to_syslog && isJournalStream(std::getenv("JOURNAL_STREAM"), STDERR_FILENO)) {
   if (syslog_) openlog("signet-milter", LOG_PID | LOG_NDELAY, facilityCode(facility));
 }
 
@@ -53,6 +58,11 @@ void Logger::log(LogLevel level, std::string_view message) {
     return;
   }
   std::lock_guard lock(mutex_);
+  if (journal_) {
+    std::fprintf(stderr, "%s%s\n", journalPrefix(priority(level)).c_str(), line.c_str());
+    std::fflush(stderr);
+    return;
+  }
   char stamp[32];
   const std::time_t now = std::time(nullptr);
   std::tm tm{};

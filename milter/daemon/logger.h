@@ -1,5 +1,7 @@
 // Log lines of signet-milter: to syslog, or to standard error when running
-// in the foreground. Thread-safe; never logs key material.
+// in the foreground, each line with a time stamp; when standard error is
+// systemd's journal (service_manager.h), with the line's priority instead.
+// Thread-safe; never logs key material.
 #pragma once
 
 #include <mutex>
@@ -24,6 +26,7 @@ class Logger {
 
  private:
   bool syslog_;
+  bool journal_;
   std::mutex mutex_;
 };
 

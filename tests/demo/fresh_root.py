@@ -3,14 +3,16 @@ package sources, in which the README's commands run as on a fresh machine:
 nothing there comes from this machine's image but what debootstrap's minbase
 variant installs, so a package that install-deps.sh forgets shows.
 
-  fresh_root.py create --root DIR --source TOP   debootstrap DIR, then a clean copy
-                                                 of the source tree in DIR/src/signet
+  fresh_root.py create --root DIR --source TOP   debootstrap DIR, keep a copy of it
+                                                 untouched in DIR-pristine, then a
+                                                 clean copy of the source tree in
+                                                 DIR/src/signet
   fresh_root.py demo-and-build --root DIR        in DIR: `bash scripts/demo.sh` up to
                                                  its verified self-check, stopped by
                                                  SIGTERM; then the test suite's
                                                  targets built as scripts/test.sh
                                                  builds them, and clang's libFuzzer
-  fresh_root.py remove --root DIR                removes DIR
+  fresh_root.py remove --root DIR                removes DIR and DIR-pristine
 
 Each command inside the root runs in a mount namespace of its own (unshare),
 with /proc and /dev mounted there only: nothing is ever mounted under DIR
@@ -56,6 +58,13 @@ def log(*words: object) -> None:
 
 def skip_file(root: str) -> str:
     return root.rstrip("/") + ".skip"
+
+
+def pristine(root: str) -> str:
+    """A copy of the root as debootstrap made it (with this machine's package
+    sources), kept untouched for the tests that need a Debian with nothing
+    installed (tests/packaging): they copy it again, in a second."""
+    return root.rstrip("/") + "-pristine"
 
 
 def skip(root: str, reason: str) -> int:
@@ -181,6 +190,7 @@ def create(root: str, source: str) -> int:
         return skip(root, "this machine refuses to run a command in the root (chroot): "
                           + probe.stdout.decode(errors="replace").strip())
     copy_apt_sources(root)
+    subprocess.run(["cp", "-a", root, pristine(root)], check=True)
     copy_source(source, root + SOURCE_IN_ROOT)
     present = [tool for tool in ("gcc", "g++", "cmake", "git", "python3", "pkg-config", "make")
                if os.path.exists(f"{root}/usr/bin/{tool}")]
@@ -262,9 +272,10 @@ def remove(root: str) -> int:
         mounted = [line.split()[1] for line in f if line.split()[1].startswith(root.rstrip("/") + "/")]
     if mounted:
         raise Failure(f"refusing to remove {root}: mounted under it: {mounted}")
-    if os.path.lexists(root):
-        shutil.rmtree(root)
-        log(f"removed {root}")
+    for tree in (root, pristine(root)):
+        if os.path.lexists(tree):
+            shutil.rmtree(tree)
+            log(f"removed {tree}")
     if os.path.exists(skip_file(root)):
         os.unlink(skip_file(root))
     return 0

@@ -10,9 +10,9 @@ Read from the documents themselves, so a changed command is the command run:
   keygen's record is then served by a real unbound on 127.0.0.1:53, named
   in the root's /etc/resolv.conf, as a published record would be: verify
   and testkey use the system resolver, as written.
-- packaging/README.md: its sh block (the system user and directories), then
-  "install signet.conf.example as /etc/signet/signet.conf", with the PidFile
-  line uncommented as that file says the unit needs.
+- packaging/README.md: the sh block of "Installing from a build tree
+  without packages" (the system user and directories), then the example as
+  /etc/signet/signet.conf, where `cmake --install` puts it.
 - README.md, "The milter": `signet-milter -c /etc/signet/signet.conf` starts
   the daemon in the background, which writes its pid file and listens on
   the example's Socket, and stops on SIGTERM.
@@ -109,9 +109,10 @@ run {shell_quote(keygen)}
 dns
 {runs(rest)}
 {runs(packaging_lines)}
-# packaging/README: "install signet.conf.example as /etc/signet/signet.conf";
-# the unit needs its PidFile line uncommented, and /run/signet, which the
-# unit's RuntimeDirectory= makes.
+# The example as /etc/signet/signet.conf, as `cmake --install` puts it there
+# (packaging/README); its PidFile line uncommented, which is this test's way
+# of finding the daemon, in /run/signet, which the unit's RuntimeDirectory=
+# would make.
 install -m 0644 {fr.SOURCE_IN_ROOT}/packaging/signet.conf.example /etc/signet/signet.conf
 sed -i 's|^#PidFile |PidFile |' /etc/signet/signet.conf
 install -d -m 0755 /run/signet
@@ -199,12 +200,14 @@ def check(root: str, source: str) -> list[str]:
     passwd = open(root + "/etc/passwd").read()
     if not re.search(r"^signet:x:\d+:\d+:.*:/nonexistent:/usr/sbin/nologin$", passwd, re.M):
         raise Failure("packaging/README's adduser made no system user signet with home /nonexistent")
-    for path, want_mode in (("/etc/signet", 0o755), ("/etc/signet/keys", 0o700),
-                            ("/var/spool/postfix/signet", 0o750)):
-        got = stat.S_IMODE(os.stat(root + path).st_mode)
-        if got != want_mode:
-            raise Failure(f"{path} has mode {got:o}, packaging/README says {want_mode:o}")
-    held.append("packaging/README: system user signet; /etc/signet 0755, keys 0700, the Postfix socket dir 0750")
+    groups = {g.split(":")[0]: int(g.split(":")[2]) for g in open(root + "/etc/group").read().splitlines()
+              if g.count(":") >= 3}
+    for path, want_mode, want_group in (("/etc/signet", 0o755, "root"), ("/etc/signet/keys", 0o750, "signet")):
+        st = os.stat(root + path)
+        if stat.S_IMODE(st.st_mode) != want_mode or st.st_uid != 0 or st.st_gid != groups.get(want_group):
+            raise Failure(f"{path} is {stat.S_IMODE(st.st_mode):o} uid {st.st_uid} gid {st.st_gid}, "
+                          f"packaging/README says {want_mode:o} root:{want_group}")
+    held.append("packaging/README: system user signet; /etc/signet 0755 root:root, keys 0750 root:signet")
 
     read = lambda name: open(f"{root}{OUT}/{name}").read().strip()  # noqa: E731
     if read("milter.pid") == "none":

@@ -137,14 +137,20 @@ class Reply:
 
 
 class MilterClient:
-    def __init__(self, port: int, delayed_ack: bool = False, timeout: float = 30.0):
-        self.delayed_ack = delayed_ack
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        # A macro packet and its command go out as two writes; without
-        # TCP_NODELAY the second would wait for the milter's delayed ACK of
-        # the first (the milter does not answer macros), as an MTA that
-        # buffers both into one write never does.
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    def __init__(self, port: int | str, delayed_ack: bool = False, timeout: float = 30.0):
+        """port: a TCP port on 127.0.0.1, or the path of a unix socket."""
+        self.delayed_ack = delayed_ack and isinstance(port, int)
+        if isinstance(port, str):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.settimeout(timeout)
+            self.sock.connect(port)
+        else:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            # A macro packet and its command go out as two writes; without
+            # TCP_NODELAY the second would wait for the milter's delayed ACK of
+            # the first (the milter does not answer macros), as an MTA that
+            # buffers both into one write never does.
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buffer = b""
         self._slow()
         self.send(SMFIC_OPTNEG, struct.pack("!III", 6, OFFERED_ACTIONS, OFFERED_PROTOCOL))
