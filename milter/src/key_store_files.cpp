@@ -83,7 +83,10 @@ std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const
     if (st.st_uid != me && st.st_uid != 0 && !(service_owner && st.st_uid == *service_owner))
       return refuse("key file " + path + " is owned by uid " + std::to_string(st.st_uid) +
                     ", neither root nor the user signet-milter runs as (uid " + std::to_string(me) +
-                    "); run \"chown " + std::to_string(me) + " " + path + "\" (or set RequireSafeKeys no)");
+                    "); run \"chown " + std::to_string(me) + " " + path + "\" (or set RequireSafeKeys no)" +
+                    (me == 0 ? "; if the service runs as that user (the packaged unit runs as signet), check "
+                               "as that user: runuser -u signet -- signet-milter -n -c FILE"
+                             : ""));
   }
   if (static_cast<std::size_t>(st.st_size) > kMaxKeyFileBytes)
     return refuse("key file " + path + " is larger than " + std::to_string(kMaxKeyFileBytes) +

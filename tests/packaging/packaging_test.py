@@ -542,7 +542,12 @@ def upgrade_remove_purge(iroot: str, notify: NotifyListener, before: set[str]) -
     if gone or not os.path.exists(conf) or sha(conf) != edited:
         raise Failure(f"after remove: left {gone}; the conffile should stay until purge")
     held.append("remove: service stopped, programs and /run/signet gone, signet.conf kept until purge")
-    out = apt(iroot, "purge signet-milter signet qmail-signet")
+    states = sh(iroot, "dpkg-query -W -f '${Package} ${db:Status-Abbrev}\\n' signet-milter signet qmail-signet 2>&1",
+                check=False)
+    if "signet-milter rc" not in states or re.search(r"^(signet|qmail-signet) (?!un)", states, re.M):
+        raise Failure(f"after remove, expected signet-milter with its configuration only and the others "
+                      f"gone (they have no conffiles): {states}")
+    out = apt(iroot, "purge signet-milter")
     if "/etc/signet/keys and the 2 file(s) in it were kept" not in out:
         raise Failure(f"purge did not say that the keys were kept:\n{out[-1500:]}")
     if os.path.exists(conf):

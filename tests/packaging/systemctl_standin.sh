@@ -11,6 +11,8 @@
 #            waits up to 20 s for the local socket named in signet.conf
 #   stop     SIGTERM to the main process, waits for it to end (90 s)
 #   restart  stop, then start; reload: SIGHUP
+#   enable, preset (deb-systemd-helper's way of enabling), disable: the
+#            links of [Install] WantedBy=
 #   is-active, is-enabled (the multi-user.target.wants link)
 # Every call is logged in /var/log/systemctl-standin.log; other units and
 # commands are logged and succeed. Not emulated: the sandboxing settings,
@@ -107,6 +109,15 @@ for unit in $units; do
     restart|try-restart) stop "$unit"; start "$unit" || status=$? ;;
     reload) running "$unit" && kill -HUP "$(main_pid "$unit")" || status=1 ;;
     is-active) if running "$unit"; then echo active; else echo inactive; status=3; fi ;;
+    enable|preset|reenable)
+      file=$(unit_file "$unit") && for target in $(value "$file" WantedBy); do
+        mkdir -p "/etc/systemd/system/$target.wants"
+        ln -sf "$file" "/etc/systemd/system/$target.wants/$unit"
+        echo "  enabled $unit ($target)" >>"$log"
+      done ;;
+    disable)
+      rm -f /etc/systemd/system/*.wants/"$unit"
+      echo "  disabled $unit" >>"$log" ;;
     is-enabled)
       if [ -L "/etc/systemd/system/multi-user.target.wants/$unit" ]; then echo enabled; else echo disabled; status=1; fi ;;
     *) ;;
