@@ -147,7 +147,7 @@ def check(root: str, source: str) -> list[str]:
     held = []
     readme = os.path.join(source, "README.md")
     signet_lines = block_with(readme, "signet keygen")
-    packaging_lines = block_with(os.path.join(source, "packaging", "README.md"), "adduser")
+    packaging_lines = block_with(os.path.join(source, "packaging", "README.md"), "adduser --system")
     milter_line = "signet-milter -c /etc/signet/signet.conf"
     with open(readme) as f:
         if f"`{milter_line}`" not in f.read():
