@@ -10,6 +10,7 @@
 #include <cstring>
 #include <string>
 
+#include "file_descriptor.h"
 #include "key_store.h"
 
 namespace signet::milter {
@@ -20,20 +21,6 @@ constexpr std::size_t kMaxKeyFileBytes = 64 * 1024;
 
 // RSA keys smaller than this do not sign (RFC 8301 section 3.2).
 constexpr int kMinimumRsaSigningBits = 1024;
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Holds secret text and wipes it when done.
 class SecretBuffer {

@@ -11,22 +11,10 @@
 #include <cstring>
 #include <ctime>
 
+#include "file_descriptor.h"
+
 namespace signet::milter {
 namespace {
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string monotonicMicroseconds() {
   timespec now{};
@@ -60,7 +48,7 @@ std::optional<std::string> ServiceNotifier::notify(std::string_view state) const
   std::memcpy(address.sun_path, socket_path_.data(), socket_path_.size());
   if (socket_path_[0] == '@') address.sun_path[0] = '\0';
   const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + socket_path_.size());
-  Socket fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  FileDescriptor fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0) return std::string("cannot notify the service manager: ") + std::strerror(errno);
   ssize_t sent;
   do {
