@@ -77,6 +77,12 @@ def apt(root: str, args: str, timeout: float = 900) -> str:
     return sh(root, f"DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends {args}", timeout)
 
 
+def install_debs(root: str, directory: str) -> str:
+    """`apt-get install ./signet*.deb ./qmail-signet*.deb` in `directory` of the root."""
+    return sh(root, f"cd {directory} && DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends "
+                    "install ./signet*.deb ./qmail-signet*.deb")
+
+
 def copy_root(root: str, dest: str) -> None:
     if os.path.lexists(dest):
         remove_root(dest)
@@ -203,7 +209,8 @@ def build(root: str, source: str, work: str) -> list[str]:
         raise Failure("the package build ran no unit tests (ctest -L unit), or they failed")
     held.append(f"the package build ran the unit tests: {m[-1]} passed (ctest -L unit)")
     staging = broot + STAGING
-    version = version_of(os.path.join(staging, f"signet-{version_of_upstream(staging)}"))
+    tree = f"{STAGING}/signet-{version_of_upstream(staging)}"
+    version = version_of(broot + tree)
     debs = debs_in(staging, version)
     check_debs(debs, held)
     installed = sh(broot, "dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\\n' " + " ".join(PACKAGES))
@@ -212,7 +219,6 @@ def build(root: str, source: str, work: str) -> list[str]:
     held.append(f"scripts/package.sh installed {', '.join(PACKAGES)} {version}")
 
     apt(broot, "install lintian systemd")
-    tree = f"{STAGING}/signet-{version_of_upstream(staging)}"
     lint = sh(broot, f"lintian --display-level '>=info' --show-overrides --fail-on error,warning "
                      f"{STAGING}/signet_{version}_amd64.changes", check=False, timeout=1200)
     with open(os.path.join(work, "lintian.log"), "w") as f:
@@ -346,6 +352,11 @@ def sha(path: str) -> str:
         return hashlib.sha256(f.read()).hexdigest()
 
 
+def key_hashes(iroot: str) -> dict[str, str]:
+    keys = iroot + "/etc/signet/keys"
+    return {name: sha(os.path.join(keys, name)) for name in os.listdir(keys)}
+
+
 def daemon_pid(iroot: str) -> int | None:
     try:
         with open(iroot + "/run/systemctl-standin/signet-milter.service.pid") as f:
@@ -423,8 +434,7 @@ def install(root: str, source: str, work: str) -> list[str]:
 
 def install_and_run(iroot: str, source: str, notify: NotifyListener) -> list[str]:
     held: list[str] = []
-    out = sh(iroot, "cd /root/debs-1 && DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends "
-                    "install ./signet*.deb ./qmail-signet*.deb")
+    out = install_debs(iroot, "/root/debs-1")
     held.append("apt-get install ./signet*.deb ./qmail-signet*.deb in a fresh root: exit 0")
     pulled = sh(iroot, "dpkg-query -W -f '${Package} ${db:Status-Abbrev}\\n' libmilter1.0.1 libunbound8 libssl3 adduser")
     if pulled.count(" ii") != 4:
@@ -456,14 +466,11 @@ def install_and_run(iroot: str, source: str, notify: NotifyListener) -> list[str
     if re.findall(r"^Socket\s+(\S+)", conf, re.M) != ["local:/run/signet/signet.sock"]:
         raise Failure("the shipped signet.conf does not listen on local:/run/signet/signet.sock")
 
-    block = [b for b in demo_run.fenced_blocks(os.path.join(source, "packaging", "README.md"), "sh")
-             if any(line.startswith("chown signet:") for line in b)]
-    if len(block) != 1:
-        raise Failure("packaging/README.md: expected one sh block with `chown signet:`")
+    block = script_with_heredocs(os.path.join(source, "packaging", "README.md"))
     with open(iroot + "/root/keys.sh", "w") as f:
-        f.write("set -e\n" + script_with_heredocs(os.path.join(source, "packaging", "README.md")) + "\n")
+        f.write("set -e\n" + block + "\n")
     out = sh(iroot, "bash /root/keys.sh")
-    held.append(f"packaging/README's key block, as written ({len(block[0])} lines): exit 0")
+    held.append(f"packaging/README's key block, as written ({len(block.splitlines())} lines): exit 0")
     if "configuration /etc/signet/signet.conf OK" not in out:
         raise Failure(f"signet-milter -n did not pass on the shipped configuration with the key:\n{out}")
     held.append("signet-milter -n passes on the shipped configuration once the key is added")
@@ -505,27 +512,26 @@ def install_and_run(iroot: str, source: str, notify: NotifyListener) -> list[str
 def script_with_heredocs(readme: str) -> str:
     """The sh block with `chown signet:` exactly as written, here-documents included
     (fenced_blocks leaves out lines starting with '#', which a here-document may hold)."""
-    text = open(readme).read()
-    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
-        if "\nchown signet:" in "\n" + block:
-            return block
-    raise Failure("packaging/README.md has no sh block with `chown signet:`")
+    found = [block for block in re.findall(r"```sh\n(.*?)```", open(readme).read(), re.S)
+             if "\nchown signet:" in "\n" + block]
+    if len(found) != 1:
+        raise Failure(f"packaging/README.md: expected one sh block with `chown signet:`, found {len(found)}")
+    return found[0]
 
 
 def upgrade_remove_purge(iroot: str, notify: NotifyListener, before: set[str]) -> list[str]:
     held: list[str] = []
     conf = iroot + "/etc/signet/signet.conf"
-    keys = {name: sha(os.path.join(iroot + "/etc/signet/keys", name)) for name in os.listdir(iroot + "/etc/signet/keys")}
+    keys = key_hashes(iroot)
     edited = sha(conf)
     old_pid = daemon_pid(iroot)
-    sh(iroot, "cd /root/debs-2 && DEBIAN_FRONTEND=noninteractive apt-get -q -y --no-install-recommends "
-              "install ./signet*.deb ./qmail-signet*.deb")
+    install_debs(iroot, "/root/debs-2")
     versions = sh(iroot, "dpkg-query -W -f '${Version}\\n' signet signet-milter qmail-signet").split()
     if len(set(versions)) != 1 or versions[0].endswith("-1"):
         raise Failure(f"the upgrade left versions {versions}")
     if sha(conf) != edited or [f for f in os.listdir(iroot + "/etc/signet") if ".dpkg-" in f]:
         raise Failure("the upgrade changed the edited /etc/signet/signet.conf (or left a .dpkg- file)")
-    if {n: sha(os.path.join(iroot + "/etc/signet/keys", n)) for n in os.listdir(iroot + "/etc/signet/keys")} != keys:
+    if key_hashes(iroot) != keys:
         raise Failure("the upgrade changed /etc/signet/keys")
     new_pid = daemon_pid(iroot)
     if new_pid is None or new_pid == old_pid:
@@ -552,7 +558,7 @@ def upgrade_remove_purge(iroot: str, notify: NotifyListener, before: set[str]) -
         raise Failure(f"purge did not say that the keys were kept:\n{out[-1500:]}")
     if os.path.exists(conf):
         raise Failure("purge left /etc/signet/signet.conf")
-    if {n: sha(os.path.join(iroot + "/etc/signet/keys", n)) for n in os.listdir(iroot + "/etc/signet/keys")} != keys:
+    if key_hashes(iroot) != keys:
         raise Failure("purge touched the keys")
     if not re.search(r"^signet:", open(iroot + "/etc/passwd").read(), re.M):
         raise Failure("purge removed the system account (Debian keeps it)")
