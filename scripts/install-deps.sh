@@ -12,6 +12,8 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   # peers for the interoperability tests, and DNS data for tests and the demo
   python3 python3-dkim opendkim opendkim-tools miltertest
+  # dkimpy's ARC sealing (arcsign) needs python3-authres
+  python3-authres
   libmail-dkim-perl unbound openssl ca-certificates
   # real MTAs for the integration tests (each test runs its own instance on
   # loopback; Sendmail is unpacked by its test with `apt-get download`)

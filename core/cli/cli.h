@@ -1,4 +1,4 @@
-// The `signet` command: sign, verify, keygen, testkey (see signet(1)).
+// The `signet` command: sign, verify, keygen, testkey, arc-seal (see signet(1)).
 // Shared pieces of the subcommands: option parsing, input spooling, the
 // resolver options, and the exit codes.
 #pragma once
@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "signet/crypto.h"
 #include "signet/dns.h"
 #include "signet/error.h"
 #include "signet/header.h"
@@ -72,10 +73,20 @@ class SpooledInput {
   std::FILE* file_ = nullptr;
 };
 
+// A colon-separated list (--headers), empty elements dropped.
+std::vector<std::string> splitList(std::string_view text);
+
+// The number an option gives, from `low` to `high`.
+std::expected<int, Failure> parseCount(const Argument& arg, int low, int high);
+
+// A private key file; a missing file is kExitNoInput, a bad one kExitData.
+std::expected<std::shared_ptr<const PrivateKey>, Failure> loadPrivateKey(const std::string& path);
+
 int runSign(int argc, char** argv);
 int runVerify(int argc, char** argv);
 int runKeygen(int argc, char** argv);
 int runTestkey(int argc, char** argv);
+int runArcSeal(int argc, char** argv);
 
 int report(const Failure& failure);
 std::string jsonString(std::string_view text);

@@ -1,8 +1,10 @@
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <iostream>
 
 #include "cli.h"
+#include "signet/tag_list.h"
 #include "signet/unbound_resolver.h"
 
 namespace signet::cli {
@@ -17,6 +19,29 @@ bool listed(const std::vector<std::string_view>& names, std::string_view name) {
 }
 
 }  // namespace
+
+std::expected<int, Failure> parseCount(const Argument& arg, int low, int high) {
+  int value = 0;
+  auto [p, ec] = std::from_chars(arg.value.data(), arg.value.data() + arg.value.size(), value);
+  if (ec != std::errc() || p != arg.value.data() + arg.value.size() || value < low || value > high)
+    return std::unexpected(Failure{kExitUsage, "--" + arg.name + " takes a number from " + std::to_string(low) +
+                                                   " to " + std::to_string(high)});
+  return value;
+}
+
+std::vector<std::string> splitList(std::string_view text) {
+  std::vector<std::string> out;
+  for (auto& part : splitColonList(text))
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+std::expected<std::shared_ptr<const PrivateKey>, Failure> loadPrivateKey(const std::string& path) {
+  auto key = PrivateKey::load(path);
+  if (!key) return std::unexpected(Failure{key.error().message.starts_with("cannot open") ? kExitNoInput : kExitData,
+                                           key.error().message});
+  return *key;
+}
 
 int report(const Failure& failure) {
   std::cerr << "signet: " << failure.message << "\n";

@@ -162,9 +162,8 @@ int runTestkey(int argc, char** argv) {
   auto name = requireName(domain, selector, "testkey");
   if (!name) return report(name.error());
   if (key_path.empty()) return report(Failure{kExitUsage, "testkey needs --key FILE"});
-  auto key = PrivateKey::load(key_path);
-  if (!key) return report(Failure{key.error().message.starts_with("cannot open") ? kExitNoInput : kExitData,
-                                  key.error().message});
+  auto key = loadPrivateKey(key_path);
+  if (!key) return report(key.error());
   auto resolver = dns.build();
   if (!resolver) return report(resolver.error());
   const std::string owner = name->selector + "._domainkey." + name->domain;

@@ -1,4 +1,4 @@
-// signet: DKIM signing, verification and key tools on files and pipes.
+// signet: DKIM signing, verification, ARC sealing and key tools on files and pipes.
 #include <exception>
 #include <iostream>
 #include <string_view>
@@ -12,6 +12,7 @@ constexpr std::string_view kUsage =
     "       signet verify  [--resolver-conf FILE] [--nameserver IP[@PORT]] [--json] < message\n"
     "       signet keygen  --domain D --selector S [--algorithm rsa|ed25519] [--bits N] [--out-dir DIR]\n"
     "       signet testkey --domain D --selector S --key FILE [resolver options]\n"
+    "       signet arc-seal --domain D --selector S --key FILE --authserv-id ID [options] < message\n"
     "see signet(1)\n";
 
 }  // namespace
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     if (command == "verify") return runVerify(argc, argv);
     if (command == "keygen") return runKeygen(argc, argv);
     if (command == "testkey") return runTestkey(argc, argv);
+    if (command == "arc-seal") return runArcSeal(argc, argv);
     if (command == "--help" || command == "-h" || command == "help") {
       std::cout << kUsage;
       return kExitOk;

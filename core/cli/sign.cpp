@@ -12,13 +12,6 @@
 namespace signet::cli {
 namespace {
 
-std::vector<std::string> splitList(std::string_view text) {
-  std::vector<std::string> out;
-  for (auto& part : splitColonList(text))
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
 SigningAlgorithm defaultAlgorithm(KeyType type) {
   return type == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256 : SigningAlgorithm::rsa_sha256;
 }
@@ -81,11 +74,8 @@ std::expected<std::vector<SignatureSpec>, Failure> buildSpecs(const std::vector<
     if (!selector) return std::unexpected(selector.error());
     spec.domain = *domain;
     spec.selector = *selector;
-    auto key = PrivateKey::load(keys[i]);
-    if (!key) {
-      const bool missing = key.error().message.starts_with("cannot open");
-      return std::unexpected(Failure{missing ? kExitNoInput : kExitData, key.error().message});
-    }
+    auto key = loadPrivateKey(keys[i]);
+    if (!key) return std::unexpected(key.error());
     spec.key = *key;
     spec.algorithm = defaultAlgorithm(spec.key->type());
     if (!algorithms.empty()) {

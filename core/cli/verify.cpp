@@ -1,6 +1,8 @@
 // signet verify: checks every signature of a message, DKIM and DomainKeys,
-// and prints one Authentication-Results header field (with --domainkey-status
-// also a DomainKey-Status header field), or one JSON object per signature.
+// and its ARC chain, and prints one Authentication-Results header field (with
+// --domainkey-status also a DomainKey-Status header field), or one JSON
+// object per signature and one for the chain. The chain is reported only
+// when the message carries ARC fields; the exit status is DKIM's.
 #include <unistd.h>
 
 #include <charconv>
@@ -8,6 +10,7 @@
 #include <iostream>
 
 #include "cli.h"
+#include "signet/arc_validator.h"
 #include "signet/auth_results.h"
 #include "signet/domainkeys.h"
 #include "signet/verifier.h"
@@ -35,6 +38,16 @@ std::string toJson(const SignatureResult& r, std::string_view domainkey_status =
   return out + "}";
 }
 
+std::string toJson(const ArcResult& r) {
+  auto number_or_null = [](bool known, std::uint32_t n) { return known ? std::to_string(n) : std::string("null"); };
+  return "{\"method\":\"arc\",\"result\":" + jsonString(toString(r.verdict)) +
+         ",\"instances\":" + std::to_string(r.instances) +
+         ",\"oldest_pass\":" + number_or_null(r.verdict == Verdict::pass, r.oldest_pass) +
+         ",\"failed_instance\":" + number_or_null(r.failed_instance > 0, r.failed_instance) +
+         ",\"domain\":" + jsonString(r.domain) + ",\"selector\":" + jsonString(r.selector) +
+         ",\"reason\":" + jsonString(r.reason) + "}";
+}
+
 int exitCodeFor(const std::vector<SignatureResult>& results) {
   if (results.empty()) return kExitFail;
   bool temporary = false;
@@ -43,15 +56,6 @@ int exitCodeFor(const std::vector<SignatureResult>& results) {
     else if (r.verdict != Verdict::pass) return kExitFail;
   }
   return temporary ? kExitTemporary : kExitOk;
-}
-
-std::expected<int, Failure> parseCount(const Argument& arg, int low, int high) {
-  int value = 0;
-  auto [p, ec] = std::from_chars(arg.value.data(), arg.value.data() + arg.value.size(), value);
-  if (ec != std::errc() || p != arg.value.data() + arg.value.size() || value < low || value > high)
-    return std::unexpected(Failure{kExitUsage, "--" + arg.name + " takes a number from " + std::to_string(low) +
-                                                   " to " + std::to_string(high)});
-  return value;
 }
 
 }  // namespace
@@ -91,24 +95,29 @@ int runVerify(int argc, char** argv) {
 
   MessageVerifier verifier(options);
   DomainKeysVerifier dk_verifier(options);
+  ArcValidator arc_validator(options);
   MessageReader reader(
       [&](HeaderField&& f) {
         dk_verifier.addHeader(f);
+        arc_validator.addHeader(f);
         verifier.addHeader(std::move(f));
       },
       [&] {
         verifier.endOfHeaders();
         dk_verifier.endOfHeaders();
+        arc_validator.endOfHeaders();
       },
       [&](std::span<const char> body) {
         verifier.addBody(body);
         dk_verifier.addBody(body);
+        arc_validator.addBody(body);
       });
   SpooledInput input;
   if (auto r = input.readAll(stdin, reader); !r) return report(r.error());
   std::vector<SignatureResult> results = verifier.finish();
   const std::vector<DomainKeysResult> dk_results = dk_verifier.finish();
   for (const auto& r : dk_results) results.push_back(r.result);
+  const ArcResult arc = arc_validator.finish();
   const std::string line_end = reader.sawLfLineEnds() ? "\n" : "\r\n";
   if (json) {
     const std::size_t dkim_count = results.size() - dk_results.size();
@@ -119,8 +128,13 @@ int runVerify(int argc, char** argv) {
       none.reason = "message not signed";
       std::cout << toJson(none) << "\n";
     }
+    if (arc.verdict != Verdict::none) std::cout << toJson(arc) << "\n";
   } else {
-    std::cout << renderAuthenticationResults(authserv_id, results, line_end) << line_end;
+    std::vector<std::string> resinfos;
+    for (const auto& r : results) resinfos.push_back(renderResinfo(r));
+    if (resinfos.empty()) resinfos.emplace_back("dkim=none");
+    if (arc.verdict != Verdict::none) resinfos.push_back(renderArcResinfo(arc));
+    std::cout << renderAuthenticationResultsField(authserv_id, resinfos, line_end) << line_end;
     if (status_header) std::cout << kDomainKeyStatusHeader << ": " << domainKeyStatus(dk_results) << line_end;
   }
   const std::size_t ignored = verifier.signaturesIgnored() + dk_verifier.signaturesIgnored();

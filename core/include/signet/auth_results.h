@@ -4,10 +4,12 @@
 // state, and the reason for anything but a plain pass.
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 
+#include "signet/arc.h"
 #include "signet/verdict.h"
 
 namespace signet {
@@ -17,6 +19,22 @@ namespace signet {
 std::string renderAuthenticationResults(std::string_view authserv_id,
                                         std::span<const SignatureResult> results,
                                         std::string_view line_end = "\r\n");
+
+// The same from resinfo strings already rendered (DKIM's, ARC's, a host's
+// own); none gives "none" (RFC 8601 section 2.2).
+std::string renderAuthenticationResultsField(std::string_view authserv_id, std::span<const std::string> resinfos,
+                                        std::string_view line_end = "\r\n");
+
+// The ARC-Authentication-Results field of a new ARC set (RFC 8617 section
+// 4.1.1): "i=N; authserv-id;" then the resinfos, folded like the above.
+std::string renderArcAuthenticationResults(std::uint32_t instance, std::string_view authserv_id,
+                                           std::span<const std::string> resinfos,
+                                           std::string_view line_end = "\r\n");
+
+// The arc= resinfo (RFC 8617 section 10.1): the result, a comment with the
+// reason or the sets and the newest sealer, header.oldest-pass when an
+// older ARC-Message-Signature no longer validates, smtp.remote-ip if given.
+std::string renderArcResinfo(const ArcResult& result, std::string_view remote_ip = {});
 
 // One result as "dkim=pass (comment) header.d=... ...", unfolded.
 std::string renderResinfo(const SignatureResult& result);

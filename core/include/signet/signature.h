@@ -48,6 +48,7 @@ struct DkimSignature {
   std::optional<std::uint64_t> timestamp;    // t=
   std::optional<std::uint64_t> expiration;   // x=
   std::string copied_headers;   // z=, kept as written; not used
+  std::uint32_t instance = 0;   // ARC-Message-Signature i= (RFC 8617); 0 for DKIM
 
   // Where the b= value stands in the header field's value (after the colon):
   // the bytes from just after "b=" up to the ";" or the end.
@@ -60,6 +61,17 @@ struct DkimSignature {
 // Parses the value of a DKIM-Signature header field (what follows the colon).
 std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view header_value,
                                                             const TagListLimits& limits = {});
+
+// Parses the value of an ARC-Message-Signature (RFC 8617 section 4.1.2): the
+// DKIM-Signature's tags without v=, with i= the ARC instance (1 to 50), and
+// neither rsa-sha1 nor ARC-Seal in h=. identity is left empty.
+std::expected<DkimSignature, ParseError> parseArcMessageSignature(std::string_view header_value,
+                                                                  const TagListLimits& limits = {});
+
+// An ARC instance number, i= of every ARC field: 1 to 50 (RFC 8617 section
+// 4.2.1), digits only.
+std::expected<std::uint32_t, ParseError> parseArcInstance(std::string_view text);
+inline constexpr std::uint32_t kMaxArcInstance = 50;
 
 // Whether `identity`'s domain is `domain` or a subdomain of it.
 bool identityWithinDomain(std::string_view identity, std::string_view domain);

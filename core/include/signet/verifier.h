@@ -59,7 +59,6 @@ class MessageVerifier {
     std::size_t body_index = 0;
   };
   SignatureResult check(const Pending& pending);
-  void checkKey(const DkimSignature& sig, const std::string& header_hash, SignatureResult& result);
 
   const VerifierOptions& options_;
   std::vector<HeaderField> headers_;

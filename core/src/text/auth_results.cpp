@@ -140,15 +140,54 @@ void appendFolded(std::string& out, std::string_view resinfo, std::string_view l
 std::string renderAuthenticationResults(std::string_view authserv_id,
                                         std::span<const SignatureResult> results,
                                         std::string_view line_end) {
+  std::vector<std::string> resinfos;
+  for (const auto& r : results) resinfos.push_back(renderResinfo(r));
+  if (resinfos.empty()) resinfos.emplace_back("dkim=none");
+  return renderAuthenticationResultsField(authserv_id, resinfos, line_end);
+}
+
+namespace {
+
+void appendResinfos(std::string& out, std::span<const std::string> resinfos, std::string_view line_end) {
+  if (resinfos.empty()) {
+    appendFolded(out, "none", line_end);
+    return;
+  }
+  for (std::size_t i = 0; i < resinfos.size(); ++i) {
+    appendFolded(out, resinfos[i], line_end);
+    if (i + 1 < resinfos.size()) out.push_back(';');
+  }
+}
+
+}  // namespace
+
+std::string renderAuthenticationResultsField(std::string_view authserv_id, std::span<const std::string> resinfos,
+                                        std::string_view line_end) {
   std::string out = "Authentication-Results: " + pvalue(authserv_id) + ";";
-  if (results.empty()) {
-    appendFolded(out, "dkim=none", line_end);
-    return out;
+  appendResinfos(out, resinfos, line_end);
+  return out;
+}
+
+std::string renderArcAuthenticationResults(std::uint32_t instance, std::string_view authserv_id,
+                                           std::span<const std::string> resinfos, std::string_view line_end) {
+  std::string out = std::string(kArcAuthenticationResultsHeader) + ": i=" + std::to_string(instance) + "; " +
+                    pvalue(authserv_id) + ";";
+  appendResinfos(out, resinfos, line_end);
+  return out;
+}
+
+std::string renderArcResinfo(const ArcResult& r, std::string_view remote_ip) {
+  std::string out = "arc=" + std::string(toString(r.verdict));
+  std::string comment;
+  if (r.verdict == Verdict::pass) {
+    comment = std::to_string(r.instances) + (r.instances == 1 ? " set" : " sets");
+    if (!r.domain.empty()) comment += ", newest sealed by " + r.domain;
+  } else if (r.verdict != Verdict::none) {
+    comment = r.reason;
   }
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    appendFolded(out, renderResinfo(results[i]), line_end);
-    if (i + 1 < results.size()) out.push_back(';');
-  }
+  if (!comment.empty()) out += " (" + commentText(comment) + ")";
+  if (r.verdict == Verdict::pass && r.oldest_pass > 0) out += " header.oldest-pass=" + std::to_string(r.oldest_pass);
+  if (!remote_ip.empty()) out += " smtp.remote-ip=" + pvalue(remote_ip);
   return out;
 }
 

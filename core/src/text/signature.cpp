@@ -107,20 +107,36 @@ bool identityWithinDomain(std::string_view identity, std::string_view domain) {
          id_domain[id_domain.size() - d.size() - 1] == '.';
 }
 
-std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view header_value,
-                                                            const TagListLimits& limits) {
+std::expected<std::uint32_t, ParseError> parseArcInstance(std::string_view text) {
+  if (text.empty() || text.size() > 3 || text.find_first_not_of("0123456789") != std::string_view::npos)
+    return parseError("tag i", "not an ARC instance number");
+  std::uint32_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  if (value < 1 || value > kMaxArcInstance) return parseError("tag i", "ARC instance outside 1 to 50");
+  return value;
+}
+
+namespace {
+
+enum class SignatureKind { dkim, arc_message };
+
+std::expected<DkimSignature, ParseError> parseSignature(std::string_view header_value, const TagListLimits& limits,
+                                                        SignatureKind kind) {
+  const bool arc = kind == SignatureKind::arc_message;
   auto parsed = TagList::parse(header_value, limits);
   if (!parsed) return std::unexpected(parsed.error());
   const TagList& tags = *parsed;
 
-  for (std::string_view required : {"v", "a", "b", "bh", "d", "h", "s"})
+  for (std::string_view required : {arc ? "i" : "v", "a", "b", "bh", "d", "h", "s"})
     if (!tags.find(required)) return parseError("tag " + std::string(required), "missing");
 
   DkimSignature sig;
-  if (*tags.value("v") != "1") return parseError("tag v", "unsupported version");
+  if (!arc && *tags.value("v") != "1") return parseError("tag v", "unsupported version");
 
-  auto algorithm = parseSigningAlgorithm(*tags.value("a"));
+  auto algorithm = parseSigningAlgorithm(stripWhitespace(*tags.value("a")));
   if (!algorithm) return parseError("tag a", "unsupported algorithm");
+  if (arc && *algorithm == SigningAlgorithm::rsa_sha1)
+    return parseError("tag a", "rsa-sha1 is not allowed in ARC (RFC 8617 section 4.1.2, RFC 8301)");
   sig.algorithm = *algorithm;
 
   const Tag* b = tags.find("b");
@@ -157,8 +173,15 @@ std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view hea
     if (headerNameEquals(name, "from")) has_from = true;
   }
   if (!has_from) return parseError("tag h", "From is not signed");
+  if (arc)
+    for (const auto& name : sig.signed_headers)
+      if (headerNameEquals(name, "ARC-Seal")) return parseError("tag h", "signs ARC-Seal (RFC 8617 section 4.1.2)");
 
-  if (auto i = tags.value("i")) {
+  if (arc) {
+    auto instance = parseArcInstance(stripWhitespace(*tags.value("i")));
+    if (!instance) return std::unexpected(instance.error());
+    sig.instance = *instance;
+  } else if (auto i = tags.value("i")) {
     sig.identity = decodeQuotedPrintable(stripWhitespace(*i));
     if (!identityWithinDomain(sig.identity, sig.domain))
       return parseError("tag i", "identity is not within the signing domain");
@@ -191,6 +214,18 @@ std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view hea
   }
   if (auto z = tags.value("z")) sig.copied_headers = std::string(*z);
   return sig;
+}
+
+}  // namespace
+
+std::expected<DkimSignature, ParseError> parseDkimSignature(std::string_view header_value,
+                                                            const TagListLimits& limits) {
+  return parseSignature(header_value, limits, SignatureKind::dkim);
+}
+
+std::expected<DkimSignature, ParseError> parseArcMessageSignature(std::string_view header_value,
+                                                                  const TagListLimits& limits) {
+  return parseSignature(header_value, limits, SignatureKind::arc_message);
 }
 
 std::string withoutSignatureValue(std::string_view raw_field, std::size_t value_start,
