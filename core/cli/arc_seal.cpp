@@ -13,43 +13,6 @@
 namespace signet::cli {
 namespace {
 
-// Splits a resinfo list at the semicolons outside quoted strings and comments.
-std::vector<std::string> splitResinfos(std::string_view text) {
-  std::vector<std::string> out;
-  std::string current;
-  bool quoted = false;
-  int comment = 0;
-  auto flush = [&] {
-    const std::size_t first = current.find_first_not_of(" \t\r\n");
-    if (first != std::string::npos) {
-      const std::size_t last = current.find_last_not_of(" \t\r\n");
-      out.push_back(current.substr(first, last - first + 1));
-    }
-    current.clear();
-  };
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c == '\\' && i + 1 < text.size()) {
-      current += c;
-      current += text[++i];
-      continue;
-    }
-    if (c == '"' && comment == 0)
-      quoted = !quoted;
-    else if (c == '(' && !quoted)
-      ++comment;
-    else if (c == ')' && !quoted && comment > 0)
-      --comment;
-    else if (c == ';' && !quoted && comment == 0) {
-      flush();
-      continue;
-    }
-    current += c;
-  }
-  flush();
-  return out;
-}
-
 std::expected<ArcSealSpec, Failure> buildSpec(const std::vector<Argument>& args) {
   ArcSealSpec spec;
   std::string key_path, algorithm;

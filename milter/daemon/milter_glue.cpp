@@ -28,6 +28,7 @@ struct Connection {
   bool no_body_reply = false;    // SMFIP_NR_BODY was agreed: body callbacks return SMFIS_NOREPLY
   bool no_mail_reply = false;    // SMFIP_NR_MAIL was agreed
   bool no_eoh_reply = false;     // SMFIP_NR_EOH was agreed
+  bool no_rcpt_reply = false;    // SMFIP_NR_RCPT was agreed
   bool in_message = false;
   // An exception in a step that sends no reply, kept for the next step that
   // does (end of message at the latest); further work is skipped until then.
@@ -124,8 +125,12 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
   // not sent at all, when the MTA offers that, as Postfix and Sendmail 8.14+
   // do: fewer packets and two round trips fewer per message. signet-milter
   // decides only at end of message.
+  // Recipients matter only to an ARCSealingTable, which picks the sealing
+  // key by the address the mail was sent to; then RCPT is asked for, without
+  // a reply when the MTA allows.
+  const bool wants_recipients = !g_context->engines->get()->config->arc_sealing_table.empty();
   *pf1 = f1 & (SMFIP_HDR_LEADSPC | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_NR_MAIL | SMFIP_NR_EOH | SMFIP_NOHELO |
-               SMFIP_NORCPT | SMFIP_NODATA | SMFIP_NOUNKNOWN);
+               (wants_recipients ? SMFIP_NR_RCPT : SMFIP_NORCPT) | SMFIP_NODATA | SMFIP_NOUNKNOWN);
   *pf2 = 0;
   *pf3 = 0;
   smfi_setsymlist(ctx, SMFIM_CONNECT, const_cast<char*>("j {daemon_name}"));
@@ -138,6 +143,7 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned 
   connection->no_body_reply = (*pf1 & SMFIP_NR_BODY) != 0;
   connection->no_mail_reply = (*pf1 & SMFIP_NR_MAIL) != 0;
   connection->no_eoh_reply = (*pf1 & SMFIP_NR_EOH) != 0;
+  connection->no_rcpt_reply = (*pf1 & SMFIP_NR_RCPT) != 0;
   if (Connection* old = connectionOf(ctx)) delete old;
   smfi_setpriv(ctx, connection.release());
   return SMFIS_CONTINUE;
@@ -175,6 +181,13 @@ sfsistat onEnvFrom(SMFICTX* ctx, char**) {
     envelope.queue_id = macro(ctx, "i");
     c->beginMessage();
     c->session.mailFrom(std::move(envelope));
+  });
+}
+
+sfsistat onEnvRcpt(SMFICTX* ctx, char** argv) {
+  Connection* c = connectionOf(ctx);
+  return guardedWithoutReply(ctx, "RCPT", c && c->no_rcpt_reply, [&] {
+    if (argv && argv[0]) c->session.recipient(argv[0]);
   });
 }
 
@@ -254,6 +267,7 @@ bool registerFilter(GlueContext& context, std::string& error) {
   description.xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE;
   description.xxfi_connect = onConnect;
   description.xxfi_envfrom = onEnvFrom;
+  description.xxfi_envrcpt = onEnvRcpt;
   description.xxfi_header = onHeader;
   description.xxfi_eoh = onEndOfHeaders;
   description.xxfi_body = onBody;

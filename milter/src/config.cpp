@@ -62,6 +62,23 @@ Status finish(MilterConfig& c, const std::set<std::string>& seen) {
   }
   if (c.domainkeys_sign && c.signature_algorithm == SigningAlgorithm::ed25519_sha256 && !table)
     return error("DomainKeysSign needs an RSA key, but SignatureAlgorithm is ed25519-sha256");
+  const bool seals = (c.arc_seal != ArcSealing::none || c.arc_seal_by_internal) && !c.final_receiver;
+  const std::string d = c.openarc_dialect ? "Domain" : "ARCDomain";
+  const std::string s = c.openarc_dialect ? "Selector" : "ARCSelector";
+  const std::string k = c.openarc_dialect ? "KeyFile" : "ARCKeyFile";
+  if (!c.arc_key_file.empty() && (c.arc_domain.empty() || c.arc_selector.empty()))
+    return error(k + " is set but " + (c.arc_domain.empty() ? d : s) + " is not: the seal needs d= and s=");
+  if (c.arc_key_file.empty() && (!c.arc_domain.empty() || !c.arc_selector.empty()))
+    return error((c.arc_domain.empty() ? s : d) + " is set but " + k + " is not: name the sealing key");
+  if (!c.arc_sealing_table.empty() && c.key_table.empty())
+    return error("ARCSealingTable names KeyTable entries, but KeyTable is not set");
+  if (seals && c.arc_key_file.empty() && c.arc_sealing_table.empty()) {
+    if (c.openarc_dialect)
+      return error("Mode includes s (seal) but no sealing key is configured: set Domain, Selector and KeyFile");
+    if (no_keys)
+      return error("ARCSeal is set but no key can seal: set ARCDomain, ARCSelector and ARCKeyFile, "
+                   "or ARCSealingTable with KeyTable, or the DKIM signing keys");
+  }
   if (c.maximum_key_bits < c.minimum_key_bits)
     return error("MaximumKeyBits (" + std::to_string(c.maximum_key_bits) + ") is below MinimumKeyBits (" +
                  std::to_string(c.minimum_key_bits) + ")");
@@ -92,9 +109,40 @@ std::string ConfigError::text() const {
   return out + ": " + message;
 }
 
+namespace {
+
+// Whether a file is OpenARC's: named openarc*, or holding a key only
+// openarc.conf(5) has. Then Mode, Domain, Selector, KeyFile, SignHeaders,
+// OversignHeaders, Canonicalization and MaximumHeaders keep OpenARC's meaning.
+bool readsAsOpenArc(std::string_view text, const std::string& file) {
+  const std::string base = file.substr(file.rfind('/') == std::string::npos ? 0 : file.rfind('/') + 1);
+  if (ascii::toLower(base).starts_with("openarc")) return true;
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    std::string_view line = trim(text.substr(0, newline));
+    text = newline == std::string_view::npos ? std::string_view() : text.substr(newline + 1);
+    std::size_t split = 0;
+    while (split < line.size() && !isSpace(line[split])) ++split;
+    if (detail::isOpenArcOnlyKey(line.substr(0, split))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::expected<MilterConfig, ConfigError> parseConfig(std::string_view text, const std::string& file) {
   MilterConfig config;
   config.source = file;
+  if (readsAsOpenArc(text, file)) {
+    // OpenARC seals and validates by default (Mode sv) and does no DKIM.
+    config.openarc_dialect = true;
+    config.mode.clear();
+    config.arc_seal = ArcSealing::all;
+    config.arc_report_none = true;
+    config.arc_canonicalization = {Canonicalization::relaxed, Canonicalization::simple};
+    config.oversign_headers.clear();
+    config.warnings.push_back(file + ": read as an openarc.conf(5): Mode, Domain, Selector and KeyFile are ARC's");
+  }
   std::set<std::string> seen;  // canonical key names
   std::map<std::string, int> first_line;
   int number = 0;

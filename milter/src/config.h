@@ -20,9 +20,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "signet/canonicalization.h"
+#include "posix_regex.h"
 #include "socket_spec.h"
 #include "signet/signature.h"
 
@@ -32,6 +34,9 @@ namespace signet::milter {
 
 enum class Action { accept, reject, tempfail, discard, quarantine };
 std::string_view toString(Action a);
+
+// Which mail signet-milter seals with an ARC set (ARCSeal).
+enum class ArcSealing { none, outbound, all };
 
 struct ConfigError {
   std::string file;
@@ -114,6 +119,26 @@ struct MilterConfig {
   int milter_timeout = 7210;                        // MilterTimeout: seconds for the rest of a packet
   std::size_t maximum_packet_bytes = 65535;         // MaximumPacketBytes: one packet from the MTA
 
+  // ARC (RFC 8617; Signet's keys, and openarc.conf(5)'s read with OpenARC's
+  // meaning: see signet.conf(5) "ARC")
+  bool openarc_dialect = false;                 // the file is an openarc.conf: Mode, Domain, ... mean ARC
+  bool arc_validate = true;                     // ARCValidate: validate chains on verified mail
+  bool arc_report_none = false;                 // write arc=none too (ARC configured explicitly)
+  ArcSealing arc_seal = ArcSealing::none;       // ARCSeal: none, outbound (mail we sign), all
+  bool arc_seal_by_internal = false;            // openarc.conf without s/v in Mode: internal hosts seal
+  std::string arc_domain;                       // ARCDomain (openarc.conf: Domain)
+  std::string arc_selector;                     // ARCSelector (openarc.conf: Selector)
+  std::string arc_key_file;                     // ARCKeyFile (openarc.conf: KeyFile)
+  std::string arc_sealing_table;                // ARCSealingTable: address patterns -> KeyTable entries
+  std::vector<std::string> arc_sign_headers;    // ARCSignHeaders (openarc.conf: SignHeaders)
+  std::vector<std::string> arc_oversign_headers;  // ARCOversignHeaders (openarc.conf: OversignHeaders)
+  CanonicalizationPair arc_canonicalization{Canonicalization::relaxed, Canonicalization::relaxed};
+  Action on_arc_fail = Action::accept;          // On-ARCFail
+  bool final_receiver = false;                  // FinalReceiver: validate and report, never seal
+  bool permit_authentication_overrides = false; // PermitAuthenticationOverrides
+  std::vector<std::pair<std::string, PosixRegex>> seal_header_checks;  // SealHeaderChecks: name, expression
+  std::vector<Network> peer_list;               // PeerList: clients whose mail is left alone
+
   // DNS
   std::vector<std::string> nameservers;         // Nameservers: IP[@PORT], comma separated
   std::string resolver_configuration;           // ResolverConfiguration
@@ -171,6 +196,9 @@ namespace detail {
 std::expected<std::string_view, ConfigError> setKey(MilterConfig& config, std::string_view key,
                                                     std::string_view value, const std::string& file,
                                                     int line);
+// Whether a key is one only openarc.conf(5) has, which makes a file read as
+// OpenARC's.
+bool isOpenArcOnlyKey(std::string_view key);
 }  // namespace detail
 
 }  // namespace signet::milter

@@ -9,6 +9,7 @@
 
 #include "ascii.h"
 #include "config.h"
+#include "posix_regex.h"
 
 namespace signet::milter {
 namespace {
@@ -444,10 +445,123 @@ Status setMaximumPacketBytes(MilterConfig& c, std::string_view v, const Where& w
   return {};
 }
 
+// --- ARC (RFC 8617) and openarc.conf(5)
+
+Status setArcSeal(MilterConfig& c, std::string_view v, const Where& w) {
+  const std::string s = toLower(v);
+  if (s == "none" || s == "no") c.arc_seal = ArcSealing::none;
+  else if (s == "outbound") c.arc_seal = ArcSealing::outbound;
+  else if (s == "all") c.arc_seal = ArcSealing::all;
+  else return w.bad("expected none, outbound (the mail signet-milter signs) or all");
+  c.arc_report_none = c.arc_report_none || c.arc_seal != ArcSealing::none;
+  return {};
+}
+
+Status setArcValidate(MilterConfig& c, std::string_view v, const Where& w) {
+  const auto b = parseBool(v);
+  if (!b) return w.bad("expected yes or no (also true/false, on/off, 1/0)");
+  c.arc_validate = *b;
+  c.arc_report_none = *b;
+  return {};
+}
+
+Status setArcDomain(MilterConfig& c, std::string_view v, const Where& w) {
+  if (!validDomain(v, false) || v.find('.') == std::string_view::npos)
+    return w.bad("expected the sealing domain, such as example.org");
+  c.arc_domain = toLower(v);
+  return {};
+}
+
+Status setArcSelector(MilterConfig& c, std::string_view v, const Where& w) {
+  if (!validDomain(v, false))
+    return w.bad("expected a selector: letters, digits, '-' and '_', labels separated by '.'");
+  c.arc_selector = std::string(v);
+  return {};
+}
+
+Status setArcSealingTable(MilterConfig& c, std::string_view v, const Where& w) {
+  if (auto ok = checkTableSpec(v, w, true); !ok) return ok;
+  c.arc_sealing_table = std::string(v);
+  return {};
+}
+
+Status setArcCanonicalization(MilterConfig& c, std::string_view v, const Where& w) {
+  const auto pair = parseCanonicalization(toLower(v));
+  if (!pair) return w.bad("expected relaxed or simple, or header/body such as relaxed/simple");
+  c.arc_canonicalization = *pair;
+  return {};
+}
+
+// openarc.conf(5) SignatureAlgorithm: the key's type decides between the
+// two ARC allows; rsa-sha1 is refused (RFC 8617 section 4.1.3).
+Status setArcAlgorithm(MilterConfig&, std::string_view v, const Where& w) {
+  const auto a = parseSigningAlgorithm(v);
+  if (!a || *a == SigningAlgorithm::rsa_sha1)
+    return w.bad("expected rsa-sha256 or ed25519-sha256 (ARC does not allow rsa-sha1)");
+  return {};
+}
+
+// openarc.conf(5) Mode: s seals, v validates; with neither, internal hosts
+// seal and everyone else is validated. OpenARC does no DKIM, so neither does
+// signet-milter with such a file.
+Status setArcMode(MilterConfig& c, std::string_view v, const Where& w) {
+  const std::string m = toLower(v);
+  if (m.find_first_not_of("sv") != std::string::npos) return w.bad("expected s (seal), v (validate) or sv (both)");
+  c.mode.clear();
+  c.arc_seal = m.find('s') != std::string::npos ? ArcSealing::all : ArcSealing::none;
+  c.arc_validate = m.find('v') != std::string::npos;
+  c.arc_seal_by_internal = m.empty();
+  c.arc_report_none = true;
+  return {};
+}
+
+Status setSealHeaderChecks(MilterConfig& c, std::string_view v, const Where& w) {
+  if (v.front() != '/') return w.bad("expected the absolute path of a file of name:regexp lines");
+  auto lines = readTableFile(std::string(v));
+  if (!lines) return std::unexpected(lines.error());
+  c.seal_header_checks.clear();
+  for (const TableLine& l : *lines) {
+    const std::string entry = l.value.empty() ? l.key : l.key + " " + l.value;
+    const auto colon = entry.find(':');
+    if (colon == std::string::npos || colon == 0 || !validFieldName(entry.substr(0, colon)))
+      return std::unexpected(ConfigError{std::string(v), l.number, "expected name:regexp"});
+    std::string why;
+    auto re = PosixRegex::compile(entry.substr(colon + 1), why);
+    if (!re) return std::unexpected(ConfigError{std::string(v), l.number, "bad regular expression: " + why});
+    c.seal_header_checks.emplace_back(entry.substr(0, colon), std::move(*re));
+  }
+  return {};
+}
+
+Status setMaximumHeaderBytesOpenArc(MilterConfig& c, std::string_view v, const Where& w) {
+  const auto n = parseUnsigned(v, 64 * 1024 * 1024);
+  if (!n || *n < 1024) return w.bad("expected a number of header bytes from 1024 to 67108864");
+  c.maximum_header_bytes = static_cast<std::size_t>(*n);
+  return {};
+}
+
 struct KeyParser {
   const char* name;
   Setter set;
 };
+
+// openarc.conf(5)'s keys whose meaning differs from opendkim.conf(5)'s:
+// in a file read as OpenARC's, these parsers come first.
+const std::vector<KeyParser>& openArcParsers() {
+  using C = MilterConfig;
+  static const std::vector<KeyParser> parsers = {
+      {"Mode", setArcMode},
+      {"Domain", setArcDomain},
+      {"Selector", setArcSelector},
+      {"KeyFile", path(&C::arc_key_file)},
+      {"SignHeaders", headerNames(&C::arc_sign_headers)},
+      {"OversignHeaders", headerNames(&C::arc_oversign_headers)},
+      {"Canonicalization", setArcCanonicalization},
+      {"SignatureAlgorithm", setArcAlgorithm},
+      {"MaximumHeaders", setMaximumHeaderBytesOpenArc},
+  };
+  return parsers;
+}
 
 const std::vector<KeyParser>& keyParsers() {
   using C = MilterConfig;
@@ -504,6 +618,21 @@ const std::vector<KeyParser>& keyParsers() {
       {"MaximumKeyBits", setMaximumKeyBits},
       {"MilterTimeout", setMilterTimeout},
       {"MaximumPacketBytes", setMaximumPacketBytes},
+      {"ARCValidate", setArcValidate},
+      {"ARCSeal", setArcSeal},
+      {"ARCDomain", setArcDomain},
+      {"ARCSelector", setArcSelector},
+      {"ARCKeyFile", path(&C::arc_key_file)},
+      {"ARCSealingTable", setArcSealingTable},
+      {"ARCSignHeaders", headerNames(&C::arc_sign_headers)},
+      {"ARCOversignHeaders", headerNames(&C::arc_oversign_headers)},
+      {"ARCCanonicalization", setArcCanonicalization},
+      {"On-ARCFail", action(&C::on_arc_fail)},
+      {"FinalReceiver", boolean(&C::final_receiver)},
+      {"PermitAuthenticationOverrides", boolean(&C::permit_authentication_overrides)},
+      {"SealHeaderChecks", setSealHeaderChecks},
+      {"PeerList", networks(&C::peer_list)},
+      {"MinimumKeySizeRSA", setMinimumKeyBits},
   };
   return parsers;
 }
@@ -521,7 +650,7 @@ bool isOpenDkimOnlyKey(std::string_view lower_key) {
       "identityheader", "identityheaderremove", "ignoremalformedmail", "include", "insecurekey",
       "keeptemporaryfiles", "localadsp", "logresults", "macrolist", "maximumheaders", "maximumsignedbytes",
       "milterdebug", "minimum", "mtacommand", "mustbesigned", "noheaderb", "omitheaders", "on-default",
-      "on-policyerror", "on-security", "on-signatureerror", "peerlist", "quarantine", "querycache",
+      "on-policyerror", "on-security", "on-signatureerror", "quarantine", "querycache",
       "redirectfailuresto", "removearall", "removearfrom", "removeoldsignatures", "replaceheaders",
       "replacerules", "reportaddress", "reportbccaddress", "requestreports", "requiredheaders",
       "resignall", "resignmailto", "resolvertracing", "screenpolicyscript", "selectcanonicalizationheader",
@@ -534,8 +663,11 @@ bool isOpenDkimOnlyKey(std::string_view lower_key) {
   return kKeys.contains(lower_key);
 }
 
-const KeyParser* findParser(std::string_view key) {
+const KeyParser* findParser(std::string_view key, bool openarc) {
   const std::string lower = toLower(key);
+  if (openarc)
+    for (const KeyParser& p : openArcParsers())
+      if (toLower(p.name) == lower) return &p;
   for (const KeyParser& p : keyParsers())
     if (toLower(p.name) == lower) return &p;
   return nullptr;
@@ -548,7 +680,7 @@ namespace detail {
 std::expected<std::string_view, ConfigError> setKey(MilterConfig& config, std::string_view key,
                                                     std::string_view value, const std::string& file,
                                                     int line) {
-  const KeyParser* parser = findParser(key);
+  const KeyParser* parser = findParser(key, config.openarc_dialect);
   if (parser == nullptr) {
     const std::string why =
         isOpenDkimOnlyKey(toLower(key))
@@ -561,6 +693,12 @@ std::expected<std::string_view, ConfigError> setKey(MilterConfig& config, std::s
   if (auto ok = parser->set(config, value, Where{file, line, parser->name}); !ok)
     return std::unexpected(ok.error());
   return std::string_view(parser->name);
+}
+
+bool isOpenArcOnlyKey(std::string_view key) {
+  const std::string lower = toLower(key);
+  return lower == "finalreceiver" || lower == "sealheaderchecks" || lower == "permitauthenticationoverrides" ||
+         lower == "minimumkeysizersa";
 }
 
 }  // namespace detail

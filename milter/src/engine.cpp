@@ -34,6 +34,11 @@ std::expected<std::shared_ptr<const Engine>, ConfigError> Engine::build(const Mi
   auto keys = KeyStore::load(config);
   if (!keys) return std::unexpected(keys.error());
   engine->keys = std::move(*keys);
+  if ((config.arc_seal != ArcSealing::none || config.arc_seal_by_internal) && !config.final_receiver) {
+    auto arc_keys = ArcKeys::load(config, engine->keys);
+    if (!arc_keys) return std::unexpected(arc_keys.error());
+    engine->arc_keys = std::move(*arc_keys);
+  }
   engine->resolver = std::move(resolver);
   engine->verifier.resolver = engine->resolver.get();
   engine->verifier.max_signatures = config.maximum_signatures;

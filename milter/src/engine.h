@@ -9,6 +9,7 @@
 #include <string>
 
 #include "config.h"
+#include "arc_keys.h"
 #include "key_store.h"
 #include "signet/dns.h"
 #include "signet/verifier.h"
@@ -18,6 +19,7 @@ namespace signet::milter {
 struct Engine {
   std::shared_ptr<const MilterConfig> config;
   std::shared_ptr<KeyStore> keys;
+  std::shared_ptr<const ArcKeys> arc_keys;  // null when nothing is sealed
   std::shared_ptr<Resolver> resolver;
   VerifierOptions verifier;  // its resolver points at `resolver`
   std::string authserv_id;

@@ -1,7 +1,13 @@
 #include "session.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "signet/address.h"
+#include "signet/arc.h"
 #include "signet/auth_results.h"
+
+#include <algorithm>
 
 namespace signet::milter {
 namespace {
@@ -85,11 +91,45 @@ std::string fromDomainOf(const std::vector<HeaderField>& headers, std::string* a
   return {};
 }
 
+std::string addressText(const sockaddr* address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (!address) return {};
+  if (address->sa_family == AF_INET)
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text, sizeof text);
+  else if (address->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, text, sizeof text);
+  return text;
+}
+
+// The resinfos of the Authentication-Results values given, and the arc=
+// result among them, if one says pass, fail or none.
+std::optional<Verdict> statedArc(std::span<const std::string> values, std::vector<std::string>& resinfos) {
+  std::optional<Verdict> arc;
+  for (const auto& value : values) {
+    auto parsed = parseAuthenticationResultsValue(value);
+    if (!parsed) continue;
+    for (auto& resinfo : parsed->resinfos) {
+      const std::string lower = toLower(resinfo);
+      if (lower.starts_with("arc=")) {
+        const std::string word = lower.substr(4, lower.find_first_of(" \t\r\n(;", 4) - 4);
+        if (word == "pass") arc = Verdict::pass;
+        else if (word == "fail") arc = Verdict::fail;
+        else if (word == "none") arc = Verdict::none;
+        continue;  // the seal writes its own arc=
+      }
+      resinfos.push_back(std::move(resinfo));
+    }
+  }
+  return arc;
+}
+
 }  // namespace
 
 void Session::connect(std::string_view client_name, const sockaddr* client_address) {
   client_name_ = std::string(client_name);
+  remote_ip_ = addressText(client_address);
   const auto engine = engines_.get();
+  peer_ = client_address ? matches(engine->config->peer_list, client_address, client_name) : false;
   internal_client_ = client_address ? matches(engine->config->internal_hosts, client_address, client_name) : false;
   ignored_external_ =
       client_address ? matches(engine->config->external_ignore, client_address, client_name) : false;
@@ -99,6 +139,13 @@ void Session::mailFrom(Envelope envelope) {
   abortMessage();
   engine_ = engines_.get();
   envelope_ = std::move(envelope);
+}
+
+void Session::recipient(std::string_view address) {
+  constexpr std::size_t kMaxRecipients = 1000;  // only the first ones pick a sealing key
+  std::string_view a = address;
+  if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+  if (recipients_.size() < kMaxRecipients && !a.empty() && a.size() <= 1003) recipients_.emplace_back(a);
 }
 
 void Session::header(std::string_view name, std::string_view value) {
@@ -124,8 +171,17 @@ void Session::header(std::string_view name, std::string_view value) {
                                                                                : nullptr;
   if (results) {
     ++results->seen;
-    if (claimsOurAuthservId(value)) results->ours.push_back(results->seen);
+    if (claimsOurAuthservId(value)) {
+      // Above the first Received an A-R with our AuthservID was written on
+      // this host, by a milter before us (kept, and sealed along, when sealing).
+      if (results == &results_ && !seen_received_) {
+        local_results_.emplace_back(value);
+        local_result_indexes_.push_back(results->seen);
+      }
+      results->ours.push_back(results->seen);
+    }
   }
+  if (headerNameEquals(name, "Received")) seen_received_ = true;
   headers_.push_back(HeaderField{rawField(name, value)});
 }
 
@@ -227,8 +283,15 @@ void Session::startSigning() {
 
 void Session::endOfHeaders() {
   if (!engine_) engine_ = engines_.get();
+  headers_ended_ = true;
   if (!over_limit_.empty()) return;
+  if (peer_) {  // PeerList: neither signed, verified nor sealed
+    mode_ = Mode::none;
+    mode_note_ = "client in PeerList";
+    return;
+  }
   chooseMode();
+  startArc();
   if (mode_ == Mode::sign) {
     startSigning();
   } else if (mode_ == Mode::verify) {
@@ -243,7 +306,67 @@ void Session::endOfHeaders() {
   }
 }
 
+void Session::startArc() {
+  if (!sign_failure_.empty()) return;
+  ArcFacts facts;
+  facts.internal = internal_client_;
+  facts.signs = mode_ == Mode::sign;
+  facts.verifies = mode_ == Mode::verify;
+  facts.remote_ip = remote_ip_;
+  facts.recipients = recipients_;
+  fromDomainOf(headers_, &facts.from_address);
+  if (!seen_received_) {  // without a Received field, nothing is known to be local
+    local_results_.clear();
+    local_result_indexes_.clear();
+  }
+  std::vector<std::string> ignored;
+  facts.stated_arc = statedArc(local_results_, ignored);
+  arc_.begin(*engine_, facts, headers_);
+}
+
+void Session::finishArc(Outcome& out, std::span<const std::string> own, std::span<const std::string> signatures) {
+  if (!arc_.active() && !arc_.seals()) {
+    const ArcOutcome nothing = arc_.finish({}, {});
+    if (nothing.reply && out.reply.action == Action::accept) out.reply = *nothing.reply;
+    out.log_line += nothing.log;
+    return;
+  }
+  std::vector<std::string> results;
+  statedArc(local_results_, results);
+  results.insert(results.end(), own.begin(), own.end());
+  ArcOutcome arc = arc_.finish(results, signatures);
+  out.log_line += arc.log;
+  if (arc.reply && out.reply.action == Action::accept) out.reply = *arc.reply;
+  // The ARC set goes on top of everything this message gets.
+  std::vector<HeaderInsert> inserts;
+  for (const auto& field : arc.seal) inserts.push_back(toInsert(field));
+  // arc= joins our Authentication-Results field, or makes one.
+  if (arc.resinfo) {
+    bool joined = false;
+    for (auto& insert : out.inserts)
+      if (insert.name == "Authentication-Results" && !joined) {
+        insert.value += ";\n\t" + *arc.resinfo;
+        joined = true;
+      }
+    if (!joined) {
+      const std::string field = renderAuthenticationResultsField(engine_->authserv_id,
+                                                                 std::vector<std::string>{*arc.resinfo}, "\r\n");
+      inserts.push_back(toInsert(field));
+    }
+  }
+  inserts.insert(inserts.end(), out.inserts.begin(), out.inserts.end());
+  out.inserts = std::move(inserts);
+  // What this host wrote before us is kept when it is sealed along.
+  if (arc_.seals() && !arc.seal.empty())
+    std::erase_if(out.removals, [this](const HeaderRemoval& r) {
+      return r.name == "Authentication-Results" &&
+             std::find(local_result_indexes_.begin(), local_result_indexes_.end(), r.index) !=
+                 local_result_indexes_.end();
+    });
+}
+
 void Session::body(std::span<const char> chunk) {
+  arc_.body(chunk);
   if (signer_) signer_->addBody(chunk);
   for (auto& dk : dk_signers_) dk->addBody(chunk);
   if (verifier_) verifier_->addBody(chunk);
@@ -254,7 +377,7 @@ Outcome Session::endOfMessage(std::string_view queue_id_at_end) {
   if (!engine_) engine_ = engines_.get();
   std::string queue_id(queue_id_at_end.empty() ? std::string_view(envelope_.queue_id) : queue_id_at_end);
   if (queue_id.empty()) queue_id = "NOQUEUE";
-  if (!signer_ && !verifier_ && mode_ == Mode::none) endOfHeaders();  // a message with no header break
+  if (!headers_ended_) endOfHeaders();  // a message with no header break
   Outcome out;
   if (!over_limit_.empty()) {
     out.reply = decideInternalError(*engine_->config, over_limit_);
@@ -266,10 +389,12 @@ Outcome Session::endOfMessage(std::string_view queue_id_at_end) {
                    std::string(toString(out.reply.action));
   } else if (mode_ == Mode::sign) out = finishSigning(queue_id);
   else if (mode_ == Mode::verify) out = finishVerifying(queue_id);
-  else
+  else {
     out.log_line = std::string(queue_id) + ": not signed or verified" +
                    (mode_note_.empty() ? "" : " (" + mode_note_ + ")") +
                    (engine_->config->log_why ? " (" + why_ + ")" : "");
+    finishArc(out, {}, {});
+  }
   abortMessage();
   return out;
 }
@@ -303,6 +428,9 @@ Outcome Session::finishSigning(std::string_view queue_id) {
   for (const auto& field : dk_fields) out.inserts.push_back(toInsert(field));
   if (!dk_fields.empty()) out.log_line += "; " + std::to_string(dk_fields.size()) + " DomainKey-Signature(s)";
   out.log_line += dk_skipped;
+  std::vector<std::string> added = *fields;
+  added.insert(added.end(), dk_fields.begin(), dk_fields.end());
+  finishArc(out, {}, added);
   return out;
 }
 
@@ -345,6 +473,10 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
   if (ignored > 0) out.log_line += "; " + std::to_string(ignored) + " more signature(s) not checked";
   if (!mode_note_.empty()) out.log_line += " (" + mode_note_ + ")";
   if (!letters_note.empty()) out.log_line += "; " + letters_note;
+  std::vector<std::string> own;
+  for (const auto& r : results) own.push_back(renderResinfo(r));
+  if (own.empty()) own.emplace_back("dkim=none");
+  finishArc(out, own, {});
   out.log_line += "; action " + std::string(toString(out.reply.action)) + " (" + out.reply.why + ")";
   return out;
 }
@@ -383,6 +515,12 @@ std::optional<Reply> Session::letterPolicy(std::span<const SignatureResult> dkim
 }
 
 void Session::abortMessage() {
+  headers_ended_ = false;
+  arc_.reset();
+  recipients_.clear();
+  seen_received_ = false;
+  local_results_.clear();
+  local_result_indexes_.clear();
   headers_.clear();
   header_bytes_ = 0;
   over_limit_.clear();

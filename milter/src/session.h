@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "arc_step.h"
 #include "engine.h"
 #include "policy.h"
 #include "signet/domainkeys.h"
@@ -65,6 +66,7 @@ class Session {
 
   void connect(std::string_view client_name, const sockaddr* client_address);
   void mailFrom(Envelope envelope);
+  void recipient(std::string_view address);  // RCPT, when the MTA sends it (ARC sealing keys by recipient)
   void header(std::string_view name, std::string_view value);
   void endOfHeaders();
   void body(std::span<const char> chunk);
@@ -83,11 +85,25 @@ class Session {
   std::optional<Reply> letterPolicy(std::span<const SignatureResult> dkim,
                                     std::span<const DomainKeysResult> domainkeys, std::string& note) const;
   bool claimsOurAuthservId(std::string_view value) const;
+  void startArc();
+  // Adds the ARC step's arc= result, seal and policy to `out`; `own` are our
+  // DKIM resinfos, `signatures` the fields the DKIM step added.
+  void finishArc(Outcome& out, std::span<const std::string> own, std::span<const std::string> signatures);
 
   const EngineHolder& engines_;
   std::shared_ptr<const Engine> engine_;
   bool internal_client_ = false;
   bool ignored_external_ = false;  // in ExternalIgnoreList
+  bool peer_ = false;              // in PeerList: left alone
+  bool headers_ended_ = false;     // endOfHeaders() has run for this message
+  std::string remote_ip_;          // the client's address as text, for smtp.remote-ip
+  std::vector<std::string> recipients_;
+  bool seen_received_ = false;     // a Received field has gone by
+  // Authentication-Results fields with our AuthservID above the first
+  // Received: written on this host (earlier milters), not forged.
+  std::vector<std::string> local_results_;
+  std::vector<int> local_result_indexes_;
+  ArcStep arc_;
   std::string client_name_;
   std::string why_;  // why this mode (logged with LogWhy)
   Envelope envelope_;

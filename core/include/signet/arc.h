@@ -60,6 +60,20 @@ struct ArcAuthenticationResults {
 std::expected<ArcAuthenticationResults, ParseError> parseArcAuthenticationResults(
     std::string_view header_value);
 
+// The value of an Authentication-Results field (RFC 8601 section 2.2), as
+// far as a sealer needs it: the authserv-id and the resinfos, each as
+// written ("none" dropped), unfolded only where they were split.
+struct AuthenticationResultsValue {
+  std::string authserv_id;
+  std::string results;                 // everything after the authserv-id's ";"
+  std::vector<std::string> resinfos;   // `results` split at the ";" outside quotes and comments
+};
+std::expected<AuthenticationResultsValue, ParseError> parseAuthenticationResultsValue(std::string_view value);
+
+// A resinfo list split at the semicolons outside quoted strings and comments,
+// each trimmed, empty ones dropped.
+std::vector<std::string> splitResinfos(std::string_view text);
+
 // Whether a header field name is one of the three ARC fields.
 bool isArcHeader(std::string_view name);
 

@@ -4,7 +4,7 @@
 // found on the arriving chain and adds instance N+1:
 //   - ARC-Authentication-Results: i=N+1; the authserv-id; this host's
 //     results and its own arc= result;
-//   - ARC-Message-Signature: relaxed/relaxed over the configured fields
+//   - ARC-Message-Signature (relaxed/relaxed unless told) over the configured fields
 //     (never an ARC field, section 4.1.2) and the body;
 //   - ARC-Seal with cv= from the validation, over sets 1..N+1, or over the
 //     new set alone when the chain failed (section 5.1.2).
@@ -45,6 +45,7 @@ struct ArcSealSpec {
   std::string authserv_id;
   std::vector<std::string> results;  // this host's resinfos, without the authserv-id
   std::string remote_ip;             // smtp.remote-ip of the arc= result; empty: none
+  CanonicalizationPair canonicalization{Canonicalization::relaxed, Canonicalization::relaxed};  // AMS c=
 };
 
 Result<void> validate(const ArcSealSpec& spec);
@@ -63,6 +64,11 @@ class ArcSealer {
   explicit ArcSealer(ArcSealSpec spec, Clock clock = systemClock);
 
   void addHeader(HeaderField field) { headers_.push_back(std::move(field)); }
+  // A field added above the arriving ones after they were read (a new
+  // DKIM-Signature), for the ARC-Message-Signature to cover.
+  void prependHeader(HeaderField field) { headers_.insert(headers_.begin(), std::move(field)); }
+  // This host's results, when they are known only at the end.
+  void setResults(std::vector<std::string> results) { spec_.results = std::move(results); }
   void endOfHeaders() {}
   void addBody(std::span<const char> body) { bodies_.update(body); }
 
@@ -70,7 +76,7 @@ class ArcSealer {
 
  private:
   Result<std::string> sign(std::string_view unsigned_field, std::span<const HeaderField* const> covered,
-                           std::string_view what);
+                           Canonicalization canonicalization, std::string_view what);
 
   ArcSealSpec spec_;
   Clock clock_;

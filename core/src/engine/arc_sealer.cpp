@@ -55,13 +55,14 @@ Result<void> validate(const ArcSealSpec& spec) {
 }
 
 ArcSealer::ArcSealer(ArcSealSpec spec, Clock clock) : spec_(std::move(spec)), clock_(std::move(clock)) {
-  body_index_ = bodies_.add(Canonicalization::relaxed, hashOf(spec_.algorithm), std::nullopt);
+  body_index_ = bodies_.add(spec_.canonicalization.body, hashOf(spec_.algorithm), std::nullopt);
 }
 
 Result<std::string> ArcSealer::sign(std::string_view unsigned_field,
-                                    std::span<const HeaderField* const> covered, std::string_view what) {
+                                    std::span<const HeaderField* const> covered, Canonicalization canonicalization,
+                                    std::string_view what) {
   const HashAlgorithm hash = hashOf(spec_.algorithm);
-  const std::string input = headerHashInput(covered, unsigned_field, Canonicalization::relaxed);
+  const std::string input = headerHashInput(covered, unsigned_field, canonicalization);
   auto signature = spec_.key->signHash(hash, Hash::digest(hash, input));
   if (!signature)
     return failure(spec_.selector + "._domainkey." + spec_.domain + ": " + std::string(what) + ": " +
@@ -113,7 +114,7 @@ Result<ArcSealOutcome> ArcSealer::finish(const ArcResult& validation, std::strin
   FoldedTags ams_tags(std::string(kArcMessageSignatureHeader) + ":");
   ams_tags.add("i", instance);
   ams_tags.add("a", toString(spec_.algorithm));
-  ams_tags.add("c", "relaxed/relaxed");
+  ams_tags.add("c", toString(spec_.canonicalization));
   ams_tags.add("d", spec_.domain);
   ams_tags.add("s", spec_.selector);
   ams_tags.add("t", std::to_string(now));
@@ -121,7 +122,7 @@ Result<ArcSealOutcome> ArcSealer::finish(const ArcResult& validation, std::strin
   ams_tags.addBase64("bh", encodeBase64(bodies_.digest(body_index_)), false);
   ams_tags.add("b", "", true);
   const auto selected = selectSignedHeaders(headers_, names);
-  auto ams_text = sign(ams_tags.text(), selected, "ARC-Message-Signature");
+  auto ams_text = sign(ams_tags.text(), selected, spec_.canonicalization.header, "ARC-Message-Signature");
   if (!ams_text) return std::unexpected(ams_text.error());
   const HeaderField ams = fieldOf(std::move(*ams_text));
 
@@ -137,7 +138,7 @@ Result<ArcSealOutcome> ArcSealer::finish(const ArcResult& validation, std::strin
   if (continues && !chain.sets.empty()) covered = arcSetFields(headers_, chain, 1, chain.sets.size());
   covered.push_back(&aar);
   covered.push_back(&ams);
-  auto seal_text = sign(seal_tags.text(), covered, "ARC-Seal");
+  auto seal_text = sign(seal_tags.text(), covered, Canonicalization::relaxed, "ARC-Seal");
   if (!seal_text) return std::unexpected(seal_text.error());
 
   outcome.fields.push_back(withLineEnds(*seal_text, line_end));

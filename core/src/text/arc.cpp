@@ -154,27 +154,69 @@ std::expected<ArcAuthenticationResults, ParseError> parseArcAuthenticationResult
     return parseError("ARC-Authentication-Results", "no \";\" after the instance");
   rest = skipCfws(rest.substr(1));
 
+  auto parsed = parseAuthenticationResultsValue(rest);
+  if (!parsed) return parseError("ARC-Authentication-Results", parsed.error().why);
   ArcAuthenticationResults aar;
   aar.instance = *instance;
+  aar.authserv_id = std::move(parsed->authserv_id);
+  aar.results = std::move(parsed->results);
+  return aar;
+}
+
+std::expected<AuthenticationResultsValue, ParseError> parseAuthenticationResultsValue(std::string_view value) {
+  std::string_view rest = skipCfws(value);
+  AuthenticationResultsValue out;
   std::size_t end = 0;
   if (!rest.empty() && rest.front() == '"') {
     for (end = 1; end < rest.size() && rest[end] != '"'; ++end)
       if (rest[end] == '\\') ++end;
-    if (end >= rest.size()) return parseError("ARC-Authentication-Results", "unterminated authserv-id");
-    aar.authserv_id = std::string(rest.substr(1, end - 1));
+    if (end >= rest.size()) return parseError("Authentication-Results", "unterminated authserv-id");
+    out.authserv_id = std::string(rest.substr(1, end - 1));
     ++end;
   } else {
     while (end < rest.size() && rest[end] != ';' && rest[end] != '(' && !isWsp(rest[end])) ++end;
-    aar.authserv_id = std::string(rest.substr(0, end));
+    out.authserv_id = std::string(rest.substr(0, end));
   }
-  if (aar.authserv_id.empty()) return parseError("ARC-Authentication-Results", "no authserv-id");
+  if (out.authserv_id.empty()) return parseError("Authentication-Results", "no authserv-id");
   rest = skipCfws(rest.substr(end));
   // An authres-version may follow the authserv-id (RFC 8601 section 2.2).
   while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') rest.remove_prefix(1);
   rest = skipCfws(rest);
   if (!rest.empty() && rest.front() == ';') rest.remove_prefix(1);
-  aar.results = std::string(trim(rest));
-  return aar;
+  out.results = std::string(trim(rest));
+  for (auto& resinfo : splitResinfos(out.results))
+    if (toLower(resinfo) != "none") out.resinfos.push_back(std::move(resinfo));
+  return out;
+}
+
+std::vector<std::string> splitResinfos(std::string_view text) {
+  std::vector<std::string> out;
+  std::string current;
+  bool quoted = false;
+  int comment = 0;
+  auto flush = [&] {
+    const std::string_view kept = trim(current);
+    if (!kept.empty()) out.emplace_back(kept);
+    current.clear();
+  };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\\' && i + 1 < text.size()) {
+      current += c;
+      current += text[++i];
+      continue;
+    }
+    if (c == '"' && comment == 0) quoted = !quoted;
+    else if (c == '(' && !quoted) ++comment;
+    else if (c == ')' && !quoted && comment > 0) --comment;
+    else if (c == ';' && !quoted && comment == 0) {
+      flush();
+      continue;
+    }
+    current += c;
+  }
+  flush();
+  return out;
 }
 
 ArcChain collectArcChain(std::span<const HeaderField> headers, const ArcLimits& limits) {
