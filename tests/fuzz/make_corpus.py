@@ -381,7 +381,49 @@ def config():
     write(t, "duplicate-key", "Mode v\nMode s\nDomain example.com\nKeyFile /k\nSelector s\n")
 
 
+ARC_SEAL = ("i=2; a=rsa-sha256; t=1796685585; cv=pass; d=lists.example.net; s=arc;\r\n"
+            "\tb=BTTMbFCpGMkF/RFXNLBczdR9HkecwXtY8Wp2a/uOK64XG2v0zmj2irCF9l3c9fWwW5MH9ib7qAz")
+ARC_AMS = ("i=2; a=rsa-sha256; c=relaxed/relaxed; d=lists.example.net;\r\n\ts=arc; t=1796685585;\r\n"
+           "\th=from:subject:date:to:message-id;\r\n\tbh=1w23YHqDCu6gP8Ft309HEaSKZBfRQQmgDik0vag2wdQ=; "
+           "b=fzXp3Bgy2/VFaG5t2twE+/q")
+ARC_AAR = "i=2; mx.lists.example.net;\r\n\tspf=pass smtp.mailfrom=example.com;\r\n\tarc=pass (1 set)"
+
+
+def arc_fields():
+    t = "arc_fields"
+    write(t, "seal", ARC_SEAL)
+    write(t, "seal-cv-fail-ed25519", "i=3; a=ed25519-sha256; cv=fail; d=example.org; s=ed; b=AAAA")
+    write(t, "seal-with-h", "i=1; a=rsa-sha256; cv=none; d=example.org; s=s; h=from; b=AAAA")
+    write(t, "ams", ARC_AMS)
+    write(t, "ams-signs-seal", "i=1; a=rsa-sha256; d=example.org; s=s; h=from:arc-seal; bh=AAAA; b=AAAA")
+    write(t, "aar", ARC_AAR)
+    write(t, "aar-comment-quoted", '(hop) i = 12 ; "mx example" 1; dkim=pass (a; b) header.d="x;y"; none')
+    write(t, "i51", "i=51; mx.example.org; none")
+    write(t, "ar-value", " mx.example.org; spf=pass smtp.mailfrom=example.com; dkim=fail (bad\\) sig)")
+
+
+def arc_chain():
+    t = "arc_chain"
+    def message(*sets):
+        out = ""
+        for i, cv in sets:
+            out += f"ARC-Seal: i={i}; a=rsa-sha256; cv={cv}; d=example.org; s=s; b=AAAA\r\n"
+            out += f"ARC-Message-Signature: i={i}; a=rsa-sha256; d=example.org; s=s; h=from; bh=AAAA; b=AAAA\r\n"
+            out += f"ARC-Authentication-Results: i={i}; mx.example.org; arc=pass\r\n"
+        return out + "From: a@example.org\r\nSubject: chain\r\n\r\nbody\r\n"
+    write(t, "one-set", message((1, "none")))
+    write(t, "three-sets", message((3, "pass"), (2, "pass"), (1, "none")))
+    write(t, "gap", message((3, "pass"), (1, "none")))
+    write(t, "duplicate", message((1, "none"), (1, "none")))
+    write(t, "missing-aar", "ARC-Seal: i=1; a=rsa-sha256; cv=none; d=example.org; s=s; b=AAAA\r\n"
+          "ARC-Message-Signature: i=1; a=rsa-sha256; d=example.org; s=s; h=from; bh=AAAA; b=AAAA\r\n\r\n")
+    write(t, "no-arc", "From: a@example.org\r\n\r\nbody\r\n")
+    write(t, "folded-lf", message((2, "pass"), (1, "none")).replace("\r\n", "\n").replace("; b=", ";\n\tb="))
+
+
 def main():
+    arc_fields()
+    arc_chain()
     tag_list()
     dkim_signature()
     domainkey_signature()
