@@ -172,12 +172,7 @@ void Session::header(std::string_view name, std::string_view value) {
   if (results) {
     ++results->seen;
     if (claimsOurAuthservId(value)) {
-      // Above the first Received an A-R with our AuthservID was written on
-      // this host, by a milter before us (kept, and sealed along, when sealing).
-      if (results == &results_ && !seen_received_) {
-        local_results_.emplace_back(value);
-        local_result_indexes_.push_back(results->seen);
-      }
+      if (results == &results_) ours_.push_back(OurResults{std::string(value), results->seen, !seen_received_});
       results->ours.push_back(results->seen);
     }
   }
@@ -207,6 +202,7 @@ void Session::chooseMode() {
        : listed_mta       ? "MTA " + envelope_.daemon_name
                           : "external client " + client_name_;
   const bool allowed = shim_signs || (!shim_verifies && (internal_client_ || authenticated || listed_mta));
+  trusted_ = allowed;
   if (may_sign && allowed) {
     std::string address;
     const std::string domain = fromDomainOf(headers_, &address);
@@ -310,15 +306,21 @@ void Session::startArc() {
   if (!sign_failure_.empty()) return;
   ArcFacts facts;
   facts.internal = internal_client_;
-  facts.signs = mode_ == Mode::sign;
+  facts.signs = trusted_;
   facts.verifies = mode_ == Mode::verify;
   facts.remote_ip = remote_ip_;
   facts.recipients = recipients_;
   fromDomainOf(headers_, &facts.from_address);
-  if (!seen_received_) {  // without a Received field, nothing is known to be local
-    local_results_.clear();
-    local_result_indexes_.clear();
-  }
+  // Our Authentication-Results fields written on this host: from a client
+  // we trust (local injection, a forward re-injected), all of them, since
+  // forged ones were removed when the mail came in; from anyone else, those
+  // above the first Received (milters before us). Without a Received field
+  // nothing is known to be local.
+  for (const auto& r : ours_)
+    if (trusted_ || (r.above_received && seen_received_)) {
+      local_results_.push_back(r.value);
+      local_result_indexes_.push_back(r.index);
+    }
   std::vector<std::string> ignored;
   facts.stated_arc = statedArc(local_results_, ignored);
   arc_.begin(*engine_, facts, headers_);
@@ -333,7 +335,8 @@ void Session::finishArc(Outcome& out, std::span<const std::string> own, std::spa
   }
   std::vector<std::string> results;
   statedArc(local_results_, results);
-  results.insert(results.end(), own.begin(), own.end());
+  for (const auto& resinfo : own)  // a forward's own dkim=none repeats the reception's
+    if (std::find(results.begin(), results.end(), resinfo) == results.end()) results.push_back(resinfo);
   ArcOutcome arc = arc_.finish(results, signatures);
   out.log_line += arc.log;
   if (arc.reply && out.reply.action == Action::accept) out.reply = *arc.reply;
@@ -521,6 +524,8 @@ void Session::abortMessage() {
   seen_received_ = false;
   local_results_.clear();
   local_result_indexes_.clear();
+  ours_.clear();
+  trusted_ = false;
   headers_.clear();
   header_bytes_ = 0;
   over_limit_.clear();

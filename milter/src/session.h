@@ -99,8 +99,15 @@ class Session {
   std::string remote_ip_;          // the client's address as text, for smtp.remote-ip
   std::vector<std::string> recipients_;
   bool seen_received_ = false;     // a Received field has gone by
-  // Authentication-Results fields with our AuthservID above the first
-  // Received: written on this host (earlier milters), not forged.
+  bool trusted_ = false;           // a client we sign for (internal, authenticated, MTA, qmail sign)
+  struct OurResults {
+    std::string value;
+    int index;                     // among the Authentication-Results fields, from 1
+    bool above_received;
+  };
+  std::vector<OurResults> ours_;   // arriving A-R fields with our AuthservID
+  // Those of them written on this host (startArc decides), sealed along
+  // and kept rather than removed as forgeries.
   std::vector<std::string> local_results_;
   std::vector<int> local_result_indexes_;
   ArcStep arc_;

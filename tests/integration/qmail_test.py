@@ -112,6 +112,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import dkim  # noqa: E402  (dkimpy, for the ARC case)
 import miltertest_fixtures as fx  # noqa: E402
 import qmail_overhead  # noqa: E402
 import stub_milter as sm  # noqa: E402
@@ -1217,6 +1218,56 @@ def case_signet(ctx: Ctx) -> list[Case]:
     return [sign, verify, dkv, dks]
 
 
+def case_arc_forward(ctx: Ctx) -> Case:
+    """A forwarding qmail host seals through qmail-signet (docs/qmail.md, ARC): the message comes in
+    by SMTP (verified, Authentication-Results on top), is stored, and a .qmail forward re-injects it
+    from qmail-send's environment (RELAYCLIENT set, no TCPREMOTEIP); signet-milter (ARCSeal outbound)
+    seals it with the reception's results in the ARC-Authentication-Results, and the original
+    Authentication-Results is still there. dkimpy and `signet verify` validate the chain."""
+    c = Case("arc-forward")
+    settings = signing_settings(ctx) + [("ARCSeal", "outbound"), ("ARCDomain", fx.DOMAIN), ("ARCSelector", "sel1"),
+                                        ("ARCKeyFile", ctx.sel1.private)]
+    m = fx.Milter(ctx.milter_bin, ctx.dir, "arc", settings).start()
+    try:
+        # Mail from outside, for a user whose .qmail forwards it; its domain has no key here.
+        arriving = qmail_message("forwarded with an ARC seal").replace(
+            b"From: Alice <alice@example.com>", b"From: Carol <carol@example.net>")
+        r = ctx.run(arriving, m.socket, VERIFY_EXTERNAL)
+        received = top_fields(r.message, arriving)
+        names = [field_name(f).lower() for f in received]
+        if not c.check(r.rc == 0 and names == [b"authentication-results"],
+                       "reception: exit 0, Authentication-Results on top, no seal (not outbound)", f"{r}; {names}"):
+            return c
+        # qmail-queue adds its Received line when it stores the message; qmail-local adds Delivered-To.
+        stored = b"Received: (qmail 4712 invoked by network); 2 Jan 2024 10:00:02 -0000\n" + r.message
+        forwarded = b"Delivered-To: forward-bob@example.net\n" + stored
+        r = ctx.run(forwarded, m.socket, {"RELAYCLIENT": ""})
+        top = top_fields(r.message, forwarded)
+        names = [field_name(f).lower() for f in top]
+        if not c.check(r.rc == 0 and names[:3] == [b"arc-seal", b"arc-message-signature",
+                                                   b"arc-authentication-results"],
+                       "the forward: exit 0, an ARC set on top", f"{r}; {names}"):
+            return c
+        aar = " ".join(top[2].decode().split())
+        c.check("i=1;" in aar and f"{fx.AUTHSERV_ID};" in aar and "dkim=none" in aar and "arc=none" in aar,
+                "the ARC-Authentication-Results carries the reception's results", aar)
+        c.check(r.message.endswith(forwarded) or stored.split(b"\n", 1)[1] in r.message,
+                "the reception's Authentication-Results is kept", diff(r.message, forwarded))
+        check_lf(c, r, "the forward")
+        sealed = crlf(r.message)
+        cv, _, reason = dkim.arc_verify(sealed, dnsfunc=lambda name, timeout=5: {
+            k.fqdn.lower(): k.record.encode() for k in ctx.keys}.get(name.decode().lower()), minkey=1024)
+        c.check(cv == b"pass", "dkimpy validates the chain", f"{cv} {reason}")
+        results = fx.signet_verify(ctx.signet, ctx.resolver_conf, r.message)
+        arc = [x for x in results if x.get("method") == "arc"]
+        c.check(len(arc) == 1 and arc[0]["result"] == "pass" and arc[0]["instances"] == 1,
+                "`signet verify` says arc=pass", results)
+    finally:
+        for p in fx.stop_all([m]):
+            c.check(False, "signet-milter stops cleanly", p)
+    return c
+
+
 def case_signet_modes(ctx: Ctx) -> list[Case]:
     """signet-milter does what qmail-signet decided ({signet_mode}), over its own InternalHosts
     (127.0.0.1 here, and no MTA line): verify is never signed, sign is signed from anywhere, DKSIGN
@@ -1518,6 +1569,7 @@ def all_cases(ctx: Ctx):
     yield lambda: case_gave_up(ctx)
     yield lambda: case_signet(ctx)
     yield lambda: case_signet_modes(ctx)
+    yield lambda: case_arc_forward(ctx)
     yield lambda: case_opendkim(ctx)
     yield lambda: case_fault_absent(ctx)
     yield lambda: case_fault_killed(ctx)
