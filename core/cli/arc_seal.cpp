@@ -88,26 +88,15 @@ int runArcSeal(int argc, char** argv) {
   if (!resolver) return report(resolver.error());
   options.resolver = resolver->get();
 
-  ArcValidator validator(options);
-  ArcSealer sealer(std::move(*spec));
-  MessageReader reader(
-      [&](HeaderField&& f) {
-        validator.addHeader(f);
-        sealer.addHeader(std::move(f));
-      },
-      [&] {
-        validator.endOfHeaders();
-        sealer.endOfHeaders();
-      },
-      [&](std::span<const char> body) {
-        validator.addBody(body);
-        sealer.addBody(body);
-      });
+  ArcValidatingSealer sealer(options, std::move(*spec));
+  MessageReader reader([&](HeaderField&& f) { sealer.addHeader(std::move(f)); },
+                       [&] { sealer.endOfHeaders(); },
+                       [&](std::span<const char> body) { sealer.addBody(body); });
   SpooledInput input;
   if (auto r = input.readAll(stdin, reader); !r) return report(r.error());
   const std::string line_end = reader.sawLfLineEnds() ? "\n" : "\r\n";
-  const ArcResult chain = validator.finish();
-  auto outcome = sealer.finish(chain, line_end);
+  auto outcome = sealer.finish(line_end);
+  const ArcResult& chain = sealer.validation();
   if (!outcome) return report(Failure{kExitSoftware, outcome.error().message});
   for (const auto& field : outcome->fields) {
     std::fwrite(field.data(), 1, field.size(), stdout);

@@ -154,18 +154,11 @@ Result<std::vector<std::string>> signetArcSeal(const Message& m, const KeySet& k
   spec.algorithm = key.algorithm;
   spec.authserv_id = "mx.example.com";
   spec.results = {"spf=pass smtp.mailfrom=example.com"};
-  ArcValidator validator(options);
-  ArcSealer sealer(spec);
-  for (const auto& field : m.headers) {
-    validator.addHeader(field);
-    sealer.addHeader(field);
-  }
-  validator.endOfHeaders();
-  forEachChunk(m.body, [&](std::span<const char> chunk) {
-    validator.addBody(chunk);
-    sealer.addBody(chunk);
-  });
-  auto outcome = sealer.finish(validator.finish());
+  ArcValidatingSealer sealer(options, spec);
+  for (const auto& field : m.headers) sealer.addHeader(field);
+  sealer.endOfHeaders();
+  forEachChunk(m.body, [&](std::span<const char> chunk) { sealer.addBody(chunk); });
+  auto outcome = sealer.finish();
   if (!outcome) return std::unexpected(outcome.error());
   if (outcome->fields.empty()) return failure("no ARC set added: " + outcome->skipped);
   return std::move(outcome->fields);

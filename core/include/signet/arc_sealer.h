@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "signet/arc.h"
+#include "signet/arc_validator.h"
 #include "signet/body_hashes.h"
 #include "signet/crypto.h"
 #include "signet/header.h"
@@ -83,6 +84,38 @@ class ArcSealer {
   std::vector<HeaderField> headers_;
   BodyHashes bodies_;
   std::size_t body_index_ = 0;
+};
+
+// Validating the arriving chain and sealing in the same pass over the
+// message, as `signet arc-seal` does: a sink for MessageReader or
+// feedMessage(). finish() validates, then seals with that validation.
+class ArcValidatingSealer {
+ public:
+  ArcValidatingSealer(const VerifierOptions& options, ArcSealSpec spec, Clock clock = systemClock)
+      : validator_(options), sealer_(std::move(spec), std::move(clock)) {}
+
+  void addHeader(HeaderField field) {
+    validator_.addHeader(field);
+    sealer_.addHeader(std::move(field));
+  }
+  void endOfHeaders() {
+    validator_.endOfHeaders();
+    sealer_.endOfHeaders();
+  }
+  void addBody(std::span<const char> body) {
+    validator_.addBody(body);
+    sealer_.addBody(body);
+  }
+  Result<ArcSealOutcome> finish(std::string_view line_end = "\r\n") {
+    validation_ = validator_.finish();
+    return sealer_.finish(validation_, line_end);
+  }
+  const ArcResult& validation() const { return validation_; }
+
+ private:
+  ArcValidator validator_;
+  ArcSealer sealer_;
+  ArcResult validation_;
 };
 
 }  // namespace signet

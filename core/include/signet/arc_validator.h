@@ -49,6 +49,9 @@ class ArcValidator {
   SignatureResult checkAms(std::size_t k);
   SignatureResult checkSeal(std::size_t k);
   ArcResult failAt(ArcResult result, std::uint32_t instance, std::string why) const;
+  // The result to stop with when `check` (of `field` i=k) did not pass.
+  std::optional<ArcResult> unlessPassed(const ArcResult& result, const SignatureResult& check,
+                                        std::string_view field, std::size_t k) const;
 
   const VerifierOptions& options_;
   ArcLimits limits_;

@@ -52,6 +52,22 @@ ArcResult ArcValidator::failAt(ArcResult result, std::uint32_t instance, std::st
   return result;
 }
 
+std::optional<ArcResult> ArcValidator::unlessPassed(const ArcResult& result, const SignatureResult& check,
+                                                    std::string_view field, std::size_t k) const {
+  if (check.verdict == Verdict::pass) return std::nullopt;
+  const std::string what = std::string(field) + " i=" + std::to_string(k);
+  if (check.verdict == Verdict::temperror) {  // a DNS error: try again, not a broken chain
+    ArcResult out = result;
+    out.verdict = Verdict::temperror;
+    out.failed_instance = static_cast<std::uint32_t>(k);
+    out.reason = what + ": " + check.reason;
+    return out;
+  }
+  return failAt(result, static_cast<std::uint32_t>(k),
+                what + " did not validate: " +
+                    (check.reason.empty() ? std::string(toString(check.verdict)) : check.reason));
+}
+
 SignatureResult ArcValidator::checkAms(std::size_t k) {
   const Instance& in = instances_[k - 1];
   return checkSignature(options_, headers_, headers_[chain_.sets[k - 1].ams], *in.ams, bodies_,
@@ -109,17 +125,7 @@ ArcResult ArcValidator::finish() {
                         " where cv=" + std::string(toString(expected)) + " belongs (RFC 8617 section 5.2)");
   }
   // Step 4: the newest ARC-Message-Signature.
-  const SignatureResult newest = checkAms(n);
-  if (newest.verdict == Verdict::temperror) {
-    result.verdict = Verdict::temperror;
-    result.failed_instance = static_cast<std::uint32_t>(n);
-    result.reason = "ARC-Message-Signature i=" + std::to_string(n) + ": " + newest.reason;
-    return result;
-  }
-  if (newest.verdict != Verdict::pass)
-    return failAt(result, static_cast<std::uint32_t>(n),
-                  "ARC-Message-Signature i=" + std::to_string(n) + " did not validate: " +
-                      (newest.reason.empty() ? std::string(toString(newest.verdict)) : newest.reason));
+  if (auto stop = unlessPassed(result, checkAms(n), kArcMessageSignatureHeader, n)) return *stop;
   // Step 5: oldest-pass.
   result.oldest_pass = 0;
   for (std::size_t k = n - 1; k >= 1; --k) {
@@ -129,19 +135,8 @@ ArcResult ArcValidator::finish() {
     }
   }
   // Step 6: every seal, newest first.
-  for (std::size_t k = n; k >= 1; --k) {
-    const SignatureResult seal = checkSeal(k);
-    if (seal.verdict == Verdict::temperror) {
-      result.verdict = Verdict::temperror;
-      result.failed_instance = static_cast<std::uint32_t>(k);
-      result.reason = "ARC-Seal i=" + std::to_string(k) + ": " + seal.reason;
-      return result;
-    }
-    if (seal.verdict != Verdict::pass)
-      return failAt(result, static_cast<std::uint32_t>(k),
-                    "ARC-Seal i=" + std::to_string(k) + " did not validate: " +
-                        (seal.reason.empty() ? std::string(toString(seal.verdict)) : seal.reason));
-  }
+  for (std::size_t k = n; k >= 1; --k)
+    if (auto stop = unlessPassed(result, checkSeal(k), kArcSealHeader, k)) return *stop;
   result.verdict = Verdict::pass;
   return result;
 }
