@@ -1265,6 +1265,32 @@ def case_arc_forward(ctx: Ctx) -> Case:
     finally:
         for p in fx.stop_all([m]):
             c.check(False, "signet-milter stops cleanly", p)
+    # The sealing key picked by recipient (ARCSealingTable): signet-milter asks for RCPT in the
+    # negotiation, and qmail-signet sends the envelope recipients.
+    table_dir = os.path.join(ctx.dir, "arc-table")
+    os.makedirs(table_dir, exist_ok=True)
+    key_table = os.path.join(table_dir, "KeyTable")
+    sealing_table = os.path.join(table_dir, "ARCSealingTable")
+    with open(key_table, "w") as f:
+        f.write(f"forward {fx.DOMAIN}:sel1:{ctx.sel1.private}\n")
+    with open(sealing_table, "w") as f:
+        f.write("*@example.net forward\n")
+    table = fx.Milter(ctx.milter_bin, ctx.dir, "arc-table", [
+        ("ResolverConfiguration", ctx.resolver_conf), ("ARCSeal", "all"), ("KeyTable", key_table),
+        ("SigningTable", "refile:" + sealing_table), ("ARCSealingTable", "refile:" + sealing_table)]).start()
+    try:
+        msg = qmail_message("sealed by recipient")
+        r = ctx.run(msg, table.socket, VERIFY_EXTERNAL)
+        top = top_fields(r.message, msg)
+        c.check(r.rc == 0 and top and field_name(top[0]).lower() == b"arc-seal" and b"d=" + fx.DOMAIN.encode() in
+                top[0].replace(b" ", b""), "ARCSealingTable: mail for *@example.net sealed with its entry", top)
+        r = ctx.run(msg, table.socket, VERIFY_EXTERNAL, env_bytes=envelope(rcpts=[b"erin@example.org"]))
+        top = top_fields(r.message, msg)
+        c.check(r.rc == 0 and not any(field_name(f).lower() == b"arc-seal" for f in top),
+                "ARCSealingTable: mail for a recipient no pattern matches is not sealed", top)
+    finally:
+        for p in fx.stop_all([table]):
+            c.check(False, "signet-milter (ARCSealingTable) stops cleanly", p)
     return c
 
 
