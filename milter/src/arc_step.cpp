@@ -86,6 +86,7 @@ void ArcStep::begin(const Engine& engine, const ArcFacts& facts, std::span<const
       key_ = *key;
     }
   }
+  if (seal && !key_) seal = false;  // no sealing keys were loaded: nothing to seal with
   // OpenARC trusts what internal hosts say and validates everyone else.
   const bool validate =
       config.arc_validate && (facts.verifies || (config.openarc_dialect && !facts.internal));
