@@ -1,5 +1,6 @@
 #include <algorithm>
 
+#include "engine/signing_support.h"
 #include "signet/base64.h"
 #include "signet/domainkeys.h"
 
@@ -62,20 +63,6 @@ class Folder {
   std::string text_;
   std::size_t column_;
 };
-
-std::string withLineEnd(const std::string& field, std::string_view line_end) {
-  if (line_end == "\r\n") return field;
-  std::string out;
-  for (std::size_t p = 0; p < field.size(); ++p) {
-    if (field[p] == '\r' && p + 1 < field.size() && field[p + 1] == '\n') {
-      out.append(line_end);
-      ++p;
-    } else {
-      out.push_back(field[p]);
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -160,7 +147,7 @@ Result<std::string> DomainKeysSigner::finish(std::string_view line_end) {
   field.newLine();
   field.put("b=");
   field.breakable(encodeBase64(*signature) + ";", false);
-  return withLineEnd(field.text(), line_end);
+  return withLineEnds(field.text(), line_end);
 }
 
 }  // namespace signet
