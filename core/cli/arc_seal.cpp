@@ -50,8 +50,7 @@ std::expected<ArcSealSpec, Failure> buildSpec(const std::vector<Argument>& args)
   auto key = loadPrivateKey(key_path);
   if (!key) return std::unexpected(key.error());
   spec.key = *key;
-  spec.algorithm =
-      spec.key->type() == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256 : SigningAlgorithm::rsa_sha256;
+  spec.algorithm = defaultAlgorithm(spec.key->type());
   if (!algorithm.empty()) {
     auto parsed = parseSigningAlgorithm(algorithm);
     if (!parsed) return std::unexpected(Failure{kExitUsage, "unknown algorithm " + algorithm});

@@ -12,10 +12,6 @@
 namespace signet::cli {
 namespace {
 
-SigningAlgorithm defaultAlgorithm(KeyType type) {
-  return type == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256 : SigningAlgorithm::rsa_sha256;
-}
-
 // Several keys sign in one pass: --selector, --key and --algorithm may each
 // be given once per key (or once for all); --domain once or once per key.
 std::expected<std::vector<SignatureSpec>, Failure> buildSpecs(const std::vector<Argument>& args) {

@@ -97,8 +97,7 @@ void ArcStep::begin(const Engine& engine, const ArcFacts& facts, std::span<const
     spec.domain = key_->domain;
     spec.selector = key_->selector;
     spec.key = key_->key;
-    spec.algorithm = key_->key->type() == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256
-                                                           : SigningAlgorithm::rsa_sha256;
+    spec.algorithm = defaultAlgorithm(key_->key->type());
     spec.headers = config.arc_sign_headers;
     spec.oversign = config.arc_oversign_headers;
     spec.authserv_id = engine.authserv_id;

@@ -30,25 +30,28 @@ std::string_view toString(KeyType k);
 std::string_view toString(HashAlgorithm h);
 std::optional<SigningAlgorithm> parseSigningAlgorithm(std::string_view name);
 KeyType keyTypeOf(SigningAlgorithm a);
+// What a key of this type signs with unless told otherwise: rsa-sha256 or
+// ed25519-sha256.
+SigningAlgorithm defaultAlgorithm(KeyType k);
 HashAlgorithm hashOf(SigningAlgorithm a);
 
 inline constexpr std::string_view kDkimSignatureHeader = "DKIM-Signature";
 
 struct DkimSignature {
   SigningAlgorithm algorithm = SigningAlgorithm::rsa_sha256;
-  std::string signature;        // b=, decoded
-  std::string signature_text;   // b=, base64 without white space (for header.b)
-  std::string body_hash;        // bh=, decoded
+  std::string signature;       // b=, decoded
+  std::string signature_text;  // b=, base64 without white space (for header.b)
+  std::string body_hash;       // bh=, decoded
   CanonicalizationPair canonicalization{Canonicalization::simple, Canonicalization::simple};
-  std::string domain;           // d=, as written
-  std::vector<std::string> signed_headers;  // h=, names as written
-  std::string identity;         // i=, "@" + d= when absent
+  std::string domain;                        // d=, as written
+  std::vector<std::string> signed_headers;   // h=, names as written
+  std::string identity;                      // i=, "@" + d= when absent
   std::optional<std::uint64_t> body_length;  // l=
-  std::string selector;         // s=
+  std::string selector;                      // s=
   std::optional<std::uint64_t> timestamp;    // t=
   std::optional<std::uint64_t> expiration;   // x=
-  std::string copied_headers;   // z=, kept as written; not used
-  std::uint32_t instance = 0;   // ARC-Message-Signature i= (RFC 8617); 0 for DKIM
+  std::string copied_headers;                // z=, kept as written; not used
+  std::uint32_t instance = 0;                // ARC-Message-Signature i= (RFC 8617); 0 for DKIM
 
   // Where the b= value stands in the header field's value (after the colon):
   // the bytes from just after "b=" up to the ";" or the end.
@@ -88,5 +91,14 @@ bool isSelector(std::string_view selector);
 // The header field with the b= value removed, as section 3.7 hashes it.
 std::string withoutSignatureValue(std::string_view raw_field, std::size_t value_start,
                                   const DkimSignature& sig);
+// The same for any signature field (the ARC-Seal too, RFC 8617 section
+// 5.1.1): the b= value's region, as TagList reports it, counts from
+// `value_start`, where the field's value begins.
+std::string withoutSignatureValue(std::string_view raw_field, std::size_t value_start, std::size_t b_offset,
+                                  std::size_t b_length);
+
+// A number tag (t=, x=, l=): at most 12 digits, nothing else; the error
+// names the tag.
+std::expected<std::uint64_t, ParseError> parseTagNumber(std::string_view tag, std::string_view text);
 
 }  // namespace signet

@@ -59,8 +59,8 @@ ArcSealer::ArcSealer(ArcSealSpec spec, Clock clock) : spec_(std::move(spec)), cl
 }
 
 Result<std::string> ArcSealer::sign(std::string_view unsigned_field,
-                                    std::span<const HeaderField* const> covered, Canonicalization canonicalization,
-                                    std::string_view what) {
+                                    std::span<const HeaderField* const> covered,
+                                    Canonicalization canonicalization, std::string_view what) {
   const HashAlgorithm hash = hashOf(spec_.algorithm);
   const std::string input = headerHashInput(covered, unsigned_field, canonicalization);
   auto signature = spec_.key->signHash(hash, Hash::digest(hash, input));
@@ -83,19 +83,13 @@ Result<ArcSealOutcome> ArcSealer::finish(const ArcResult& validation, std::strin
     outcome.skipped = "the arriving chain could not be validated (" + validation.reason + "); not sealed";
     return outcome;
   }
-  const ArcChain chain = collectArcChain(headers_);
-  const bool continues = validation.verdict == Verdict::pass;
-  if (continues && chain.sets.size() >= kMaxArcInstance) {
-    outcome.skipped = "the chain already has 50 ARC sets, the most RFC 8617 allows";
-    return outcome;
-  }
   // A broken chain's highest number still counts, so the new set comes after it.
-  const std::uint32_t previous = continues ? static_cast<std::uint32_t>(chain.sets.size())
-                                           : std::min<std::uint32_t>(validation.instances, kMaxArcInstance);
-  if (!continues && validation.verdict == Verdict::fail && previous >= kMaxArcInstance) {
+  const std::uint32_t previous = std::min<std::uint32_t>(validation.instances, kMaxArcInstance);
+  if (previous >= kMaxArcInstance) {
     outcome.skipped = "the chain already has 50 ARC sets, the most RFC 8617 allows";
     return outcome;
   }
+  const bool continues = validation.verdict == Verdict::pass;
   outcome.instance = previous + 1;
   outcome.cv = validation.sealStatus();
   const std::string instance = std::to_string(outcome.instance);
@@ -135,7 +129,10 @@ Result<ArcSealOutcome> ArcSealer::finish(const ArcResult& validation, std::strin
   seal_tags.add("s", spec_.selector);
   seal_tags.add("b", "", true);
   std::vector<const HeaderField*> covered;
-  if (continues && !chain.sets.empty()) covered = arcSetFields(headers_, chain, 1, chain.sets.size());
+  if (continues) {  // over every set before ours; a passing chain is a valid one
+    const ArcChain chain = collectArcChain(headers_);
+    covered = arcSetFields(headers_, chain, 1, chain.sets.size());
+  }
   covered.push_back(&aar);
   covered.push_back(&ams);
   auto seal_text = sign(seal_tags.text(), covered, Canonicalization::relaxed, "ARC-Seal");

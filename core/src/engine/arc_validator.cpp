@@ -5,15 +5,6 @@
 #include "signet/header_hash.h"
 
 namespace signet {
-namespace {
-
-std::string blanked(std::string_view raw, std::size_t value_start, std::size_t offset, std::size_t length) {
-  std::string out(raw.substr(0, value_start + offset));
-  out.append(raw.substr(value_start + offset + length));
-  return out;
-}
-
-}  // namespace
 
 std::vector<const HeaderField*> arcSetFields(std::span<const HeaderField> headers, const ArcChain& chain,
                                              std::size_t first, std::size_t last) {
@@ -78,7 +69,8 @@ SignatureResult ArcValidator::checkSeal(std::size_t k) {
   const ArcSeal& seal = *instances_[k - 1].seal;
   const HeaderField& field = headers_[chain_.sets[k - 1].seal];
   const std::size_t value_start = field.raw.size() - field.value().size();
-  const std::string without_b = blanked(field.raw, value_start, seal.b_region_offset, seal.b_region_length);
+  const std::string without_b =
+      withoutSignatureValue(field.raw, value_start, seal.b_region_offset, seal.b_region_length);
   auto covered = arcSetFields(headers_, chain_, 1, k);
   covered.pop_back();  // the seal itself goes in last, b= blanked
   const std::string input = headerHashInput(covered, without_b, Canonicalization::relaxed);
@@ -126,8 +118,7 @@ ArcResult ArcValidator::finish() {
   }
   // Step 4: the newest ARC-Message-Signature.
   if (auto stop = unlessPassed(result, checkAms(n), kArcMessageSignatureHeader, n)) return *stop;
-  // Step 5: oldest-pass.
-  result.oldest_pass = 0;
+  // Step 5: oldest-pass (0 when every AMS validates).
   for (std::size_t k = n - 1; k >= 1; --k) {
     if (checkAms(k).verdict != Verdict::pass) {
       result.oldest_pass = static_cast<std::uint32_t>(k + 1);

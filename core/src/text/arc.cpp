@@ -1,7 +1,5 @@
 #include "signet/arc.h"
 
-#include <charconv>
-
 #include "signet/base64.h"
 
 namespace signet {
@@ -127,12 +125,9 @@ std::expected<ArcSeal, ParseError> parseArcSeal(std::string_view header_value, c
   seal.selector = stripWhitespace(*tags.value("s"));
   if (!isSelector(seal.selector)) return parseError("tag s", "not a selector");
   if (auto t = tags.value("t")) {
-    const std::string text = stripWhitespace(*t);
-    std::uint64_t value = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || text.size() > 12 || ec != std::errc() || ptr != text.data() + text.size())
-      return parseError("tag t", "not a valid number");
-    seal.timestamp = value;
+    auto n = parseTagNumber("t", stripWhitespace(*t));
+    if (!n) return std::unexpected(n.error());
+    seal.timestamp = *n;
   }
   return seal;
 }
@@ -163,7 +158,8 @@ std::expected<ArcAuthenticationResults, ParseError> parseArcAuthenticationResult
   return aar;
 }
 
-std::expected<AuthenticationResultsValue, ParseError> parseAuthenticationResultsValue(std::string_view value) {
+std::expected<AuthenticationResultsValue, ParseError> parseAuthenticationResultsValue(
+    std::string_view value) {
   std::string_view rest = skipCfws(value);
   AuthenticationResultsValue out;
   std::size_t end = 0;
@@ -206,9 +202,12 @@ std::vector<std::string> splitResinfos(std::string_view text) {
       current += text[++i];
       continue;
     }
-    if (c == '"' && comment == 0) quoted = !quoted;
-    else if (c == '(' && !quoted) ++comment;
-    else if (c == ')' && !quoted && comment > 0) --comment;
+    if (c == '"' && comment == 0)
+      quoted = !quoted;
+    else if (c == '(' && !quoted)
+      ++comment;
+    else if (c == ')' && !quoted && comment > 0)
+      --comment;
     else if (c == ';' && !quoted && comment == 0) {
       flush();
       continue;

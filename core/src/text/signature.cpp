@@ -6,9 +6,8 @@
 #include "signet/header.h"
 
 namespace signet {
-namespace {
 
-std::expected<std::uint64_t, ParseError> parseNumber(std::string_view tag, std::string_view text) {
+std::expected<std::uint64_t, ParseError> parseTagNumber(std::string_view tag, std::string_view text) {
   // At most 12 digits (RFC 6376 section 3.5 t= and x=); l= is bounded the same way.
   if (text.empty() || text.size() > 12) return parseError("tag " + std::string(tag), "not a valid number");
   std::uint64_t value = 0;
@@ -17,6 +16,8 @@ std::expected<std::uint64_t, ParseError> parseNumber(std::string_view tag, std::
     return parseError("tag " + std::string(tag), "not a valid number");
   return value;
 }
+
+namespace {
 
 // Decodes the qp-section of i= (RFC 6376 section 2.11 dkim-quoted-printable).
 std::string decodeQuotedPrintable(std::string_view text) {
@@ -42,15 +43,22 @@ std::string decodeQuotedPrintable(std::string_view text) {
 
 std::string_view toString(SigningAlgorithm a) {
   switch (a) {
-    case SigningAlgorithm::rsa_sha1: return "rsa-sha1";
-    case SigningAlgorithm::rsa_sha256: return "rsa-sha256";
-    case SigningAlgorithm::ed25519_sha256: return "ed25519-sha256";
+    case SigningAlgorithm::rsa_sha1:
+      return "rsa-sha1";
+    case SigningAlgorithm::rsa_sha256:
+      return "rsa-sha256";
+    case SigningAlgorithm::ed25519_sha256:
+      return "ed25519-sha256";
   }
   return "unknown";
 }
 
-std::string_view toString(KeyType k) { return k == KeyType::rsa ? "rsa" : "ed25519"; }
-std::string_view toString(HashAlgorithm h) { return h == HashAlgorithm::sha1 ? "sha1" : "sha256"; }
+std::string_view toString(KeyType k) {
+  return k == KeyType::rsa ? "rsa" : "ed25519";
+}
+std::string_view toString(HashAlgorithm h) {
+  return h == HashAlgorithm::sha1 ? "sha1" : "sha256";
+}
 
 std::optional<SigningAlgorithm> parseSigningAlgorithm(std::string_view name) {
   const std::string lower = toLower(name);
@@ -58,6 +66,10 @@ std::optional<SigningAlgorithm> parseSigningAlgorithm(std::string_view name) {
   if (lower == "ed25519-sha256") return SigningAlgorithm::ed25519_sha256;
   if (lower == "rsa-sha1") return SigningAlgorithm::rsa_sha1;
   return std::nullopt;
+}
+
+SigningAlgorithm defaultAlgorithm(KeyType k) {
+  return k == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256 : SigningAlgorithm::rsa_sha256;
 }
 
 KeyType keyTypeOf(SigningAlgorithm a) {
@@ -77,12 +89,13 @@ std::size_t dnsLabels(std::string_view name, bool underscore) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t dot = name.find('.', start);
-    const std::string_view label = name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
+    const std::string_view label =
+        name.substr(start, dot == std::string_view::npos ? name.npos : dot - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return 0;
     for (const char ch : label) {
       const auto c = static_cast<unsigned char>(ch);
-      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                      c >= 0x80 || (underscore && c == '_');
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c >= 0x80 || (underscore && c == '_');
       if (!ok) return 0;
     }
     ++labels;
@@ -93,9 +106,13 @@ std::size_t dnsLabels(std::string_view name, bool underscore) {
 
 }  // namespace
 
-bool isSigningDomain(std::string_view domain) { return dnsLabels(domain, false) >= 2; }
+bool isSigningDomain(std::string_view domain) {
+  return dnsLabels(domain, false) >= 2;
+}
 
-bool isSelector(std::string_view selector) { return dnsLabels(selector, true) >= 1; }
+bool isSelector(std::string_view selector) {
+  return dnsLabels(selector, true) >= 1;
+}
 
 bool identityWithinDomain(std::string_view identity, std::string_view domain) {
   const std::size_t at = identity.rfind('@');
@@ -120,8 +137,8 @@ namespace {
 
 enum class SignatureKind { dkim, arc_message };
 
-std::expected<DkimSignature, ParseError> parseSignature(std::string_view header_value, const TagListLimits& limits,
-                                                        SignatureKind kind) {
+std::expected<DkimSignature, ParseError> parseSignature(std::string_view header_value,
+                                                        const TagListLimits& limits, SignatureKind kind) {
   const bool arc = kind == SignatureKind::arc_message;
   auto parsed = TagList::parse(header_value, limits);
   if (!parsed) return std::unexpected(parsed.error());
@@ -175,7 +192,8 @@ std::expected<DkimSignature, ParseError> parseSignature(std::string_view header_
   if (!has_from) return parseError("tag h", "From is not signed");
   if (arc)
     for (const auto& name : sig.signed_headers)
-      if (headerNameEquals(name, "ARC-Seal")) return parseError("tag h", "signs ARC-Seal (RFC 8617 section 4.1.2)");
+      if (headerNameEquals(name, "ARC-Seal"))
+        return parseError("tag h", "signs ARC-Seal (RFC 8617 section 4.1.2)");
 
   if (arc) {
     auto instance = parseArcInstance(stripWhitespace(*tags.value("i")));
@@ -190,7 +208,7 @@ std::expected<DkimSignature, ParseError> parseSignature(std::string_view header_
   }
 
   if (auto l = tags.value("l")) {
-    auto n = parseNumber("l", stripWhitespace(*l));
+    auto n = parseTagNumber("l", stripWhitespace(*l));
     if (!n) return std::unexpected(n.error());
     sig.body_length = *n;
   }
@@ -201,12 +219,12 @@ std::expected<DkimSignature, ParseError> parseSignature(std::string_view header_
     if (!dns) return parseError("tag q", "no supported query method");
   }
   if (auto t = tags.value("t")) {
-    auto n = parseNumber("t", stripWhitespace(*t));
+    auto n = parseTagNumber("t", stripWhitespace(*t));
     if (!n) return std::unexpected(n.error());
     sig.timestamp = *n;
   }
   if (auto x = tags.value("x")) {
-    auto n = parseNumber("x", stripWhitespace(*x));
+    auto n = parseTagNumber("x", stripWhitespace(*x));
     if (!n) return std::unexpected(n.error());
     sig.expiration = *n;
     if (sig.timestamp && *sig.expiration <= *sig.timestamp)
@@ -230,8 +248,13 @@ std::expected<DkimSignature, ParseError> parseArcMessageSignature(std::string_vi
 
 std::string withoutSignatureValue(std::string_view raw_field, std::size_t value_start,
                                   const DkimSignature& sig) {
-  std::string out(raw_field.substr(0, value_start + sig.b_region_offset));
-  out.append(raw_field.substr(value_start + sig.b_region_offset + sig.b_region_length));
+  return withoutSignatureValue(raw_field, value_start, sig.b_region_offset, sig.b_region_length);
+}
+
+std::string withoutSignatureValue(std::string_view raw_field, std::size_t value_start, std::size_t b_offset,
+                                  std::size_t b_length) {
+  std::string out(raw_field.substr(0, value_start + b_offset));
+  out.append(raw_field.substr(value_start + b_offset + b_length));
   return out;
 }
 

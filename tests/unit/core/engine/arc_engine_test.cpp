@@ -210,8 +210,8 @@ TEST_F(ArcEngine, CvFailSealVerifiesOverItsOwnSet) {
   auto parsed = parseArcSeal(set[0].value());
   ASSERT_TRUE(parsed.has_value());
   const std::size_t value_start = set[0].raw.size() - set[0].value().size();
-  std::string without_b = set[0].raw.substr(0, value_start + parsed->b_region_offset) +
-                          set[0].raw.substr(value_start + parsed->b_region_offset + parsed->b_region_length);
+  const std::string without_b =
+      withoutSignatureValue(set[0].raw, value_start, parsed->b_region_offset, parsed->b_region_length);
   const std::vector<const HeaderField*> covered = {&set[2], &set[1]};
   const std::string input = headerHashInput(covered, without_b, Canonicalization::relaxed);
   auto key = PublicKey::parse(KeyType::ed25519, *testKeys().ed25519->publicKeyData());
