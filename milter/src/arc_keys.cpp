@@ -1,18 +1,12 @@
 #include "arc_keys.h"
 
-#include <pwd.h>
-
 namespace signet::milter {
 
 std::expected<std::shared_ptr<const ArcKeys>, ConfigError> ArcKeys::load(const MilterConfig& config,
                                                                          std::shared_ptr<KeyStore> dkim) {
   auto keys = std::shared_ptr<ArcKeys>(new ArcKeys());
   if (!config.arc_key_file.empty()) {
-    std::optional<uid_t> owner;
-    const std::string user = config.user.substr(0, config.user.find(':'));
-    if (!user.empty())
-      if (const passwd* pw = getpwnam(user.c_str())) owner = pw->pw_uid;
-    auto key = readKeyFile(config.arc_key_file, config.require_safe_keys, false, owner);
+    auto key = readKeyFile(config.arc_key_file, config.require_safe_keys, false, serviceOwner(config));
     if (!key) return std::unexpected(ConfigError{config.source, 0, "sealing key: " + key.error().message});
     auto signing = std::make_shared<SigningKey>();
     signing->name = config.arc_key_file;

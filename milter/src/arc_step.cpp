@@ -1,6 +1,5 @@
 #include "arc_step.h"
 
-
 #include "arc_keys.h"
 #include "posix_regex.h"
 #include "signet/auth_results.h"
@@ -35,18 +34,6 @@ bool sealHeaderChecksAllow(const MilterConfig& config, std::span<const HeaderFie
     }
   }
   return false;
-}
-
-Reply replyOf(Action action, std::string rcode, std::string xcode, std::string text, std::string why) {
-  Reply r;
-  r.action = action;
-  if (action == Action::reject || action == Action::tempfail) {
-    r.rcode = std::move(rcode);
-    r.xcode = std::move(xcode);
-  }
-  r.text = std::move(text);
-  r.why = std::move(why);
-  return r;
 }
 
 }  // namespace
@@ -143,8 +130,7 @@ ArcOutcome ArcStep::finish(std::span<const std::string> results, std::span<const
     out.log += "; " + *out.resinfo;
   }
   if (!validate_quietly_ && chain.verdict == Verdict::fail && config.on_arc_fail != Action::accept)
-    out.reply = replyOf(config.on_arc_fail, "550", "5.7.1", "ARC chain did not validate: " + chain.reason,
-                        "On-ARCFail");
+    out.reply = decideArcChain(config, chain);
   if (!sealer_) {
     if (!note_.empty()) out.log += "; " + note_;
     return out;
@@ -160,9 +146,7 @@ ArcOutcome ArcStep::finish(std::span<const std::string> results, std::span<const
   if (sealed->fields.empty()) {
     out.log += "; not sealed: " + sealed->skipped;
     // A seal that was due and could not be made for a DNS error: On-DNSError decides.
-    if (chain.verdict == Verdict::temperror && !out.reply)
-      out.reply = replyOf(config.on_dns_error, "451", "4.7.5",
-                          "ARC chain could not be validated; try again later", "On-DNSError (ARC)");
+    if (chain.verdict == Verdict::temperror && !out.reply) out.reply = decideArcDnsError(config);
     return out;
   }
   out.seal = std::move(sealed->fields);

@@ -1,7 +1,6 @@
 // KeyStore: the KeyTable and SigningTable (opendkim.conf(5)), the single
 // Domain/Selector/KeyFile key, and DKSIGN-style paths confined to
 // KeyDirectory. Key files are read by key_store_files.cpp.
-#include "ascii.h"
 #include "key_store.h"
 
 #include <pwd.h>
@@ -14,6 +13,7 @@
 #include <set>
 #include <utility>
 
+#include "ascii.h"
 #include "signet/base64.h"
 
 namespace signet::milter {
@@ -144,8 +144,8 @@ Result<std::shared_ptr<const PrivateKey>> parseInlineKey(std::string_view text) 
 
 // The KeyTable: "name domain:selector:keydata" per line, keydata a path
 // (starting with /, ./ or ../; '%' is the From domain) or base64 DER.
-std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(const std::string& path,
-                                                                              bool require_safe, std::optional<uid_t> service_uid) {
+std::expected<std::map<std::string, KeyTableEntry>, ConfigError> loadKeyTable(
+    const std::string& path, bool require_safe, std::optional<uid_t> service_uid) {
   auto lines = readTableFile(path);
   if (!lines) return std::unexpected(lines.error());
   std::map<std::string, KeyTableEntry> table;
@@ -323,16 +323,20 @@ std::expected<std::shared_ptr<const SigningKey>, std::string> KeyStore::Impl::fr
   return signing;
 }
 
+std::optional<uid_t> serviceOwner(const MilterConfig& config) {
+  if (config.user.empty()) return std::nullopt;
+  const std::string user = config.user.substr(0, config.user.find(':'));
+  if (const passwd* pw = getpwnam(user.c_str())) return pw->pw_uid;
+  return std::nullopt;
+}
+
 std::expected<std::shared_ptr<KeyStore>, ConfigError> KeyStore::load(const MilterConfig& config) {
   auto store = std::shared_ptr<KeyStore>(new KeyStore());
   store->impl_ = std::make_shared<Impl>();
   Impl& impl = *store->impl_;
   impl.multiple = config.multiple_signatures;
   impl.require_safe = config.require_safe_keys;
-  if (!config.user.empty()) {
-    const std::string user = config.user.substr(0, config.user.find(':'));
-    if (const passwd* pw = getpwnam(user.c_str())) impl.service_uid = pw->pw_uid;
-  }
+  impl.service_uid = serviceOwner(config);
 
   if (!config.key_table.empty()) {
     auto table = loadKeyTable(tablePath(config.key_table), impl.require_safe, impl.service_uid);

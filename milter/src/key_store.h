@@ -51,6 +51,10 @@ std::expected<std::shared_ptr<const PrivateKey>, KeyFileError> readKeyFile(const
                                                                            bool no_follow = false,
                                                                            std::optional<uid_t> service_owner = {});
 
+// The UserID user's uid, who may own key files besides root and us; none
+// without UserID or when the user does not exist.
+std::optional<uid_t> serviceOwner(const MilterConfig& config);
+
 class KeyStore {
  public:
   // Reads the KeyTable/SigningTable or KeyFile named by the configuration and

@@ -28,8 +28,7 @@ Reply decideVerification(const MilterConfig& config, std::span<const SignatureRe
   for (const auto& r : results)
     if (!(r.testing && r.verdict != Verdict::pass)) counted.push_back(r);
   results = counted;
-  if (results.empty())
-    return replyFor(config.on_no_signature, "message is not signed", "On-NoSignature");
+  if (results.empty()) return replyFor(config.on_no_signature, "message is not signed", "On-NoSignature");
   for (const auto& r : results)
     if (r.verdict == Verdict::pass) return replyFor(Action::accept, "", "a signature passed");
   for (const auto& r : results)
@@ -39,9 +38,20 @@ Reply decideVerification(const MilterConfig& config, std::span<const SignatureRe
     if (r.problem == Problem::no_key)
       return replyFor(config.on_key_not_found, "DKIM key not found for " + r.domain, "On-KeyNotFound");
   const SignatureResult& first = results.front();
-  std::string text = "DKIM signature of " + (first.domain.empty() ? std::string("unknown domain") : first.domain) +
+  std::string text = "DKIM signature of " +
+                     (first.domain.empty() ? std::string("unknown domain") : first.domain) +
                      " did not verify";
   return replyFor(config.on_bad_signature, text, "On-BadSignature");
+}
+
+Reply decideArcChain(const MilterConfig& config, const ArcResult& chain) {
+  if (chain.verdict != Verdict::fail) return replyFor(Action::accept, "", "the ARC chain did not fail");
+  return replyFor(config.on_arc_fail, "ARC chain did not validate: " + chain.reason, "On-ARCFail");
+}
+
+Reply decideArcDnsError(const MilterConfig& config) {
+  return replyFor(config.on_dns_error, "ARC chain could not be validated; try again later",
+                  "On-DNSError (ARC)");
 }
 
 Reply decideInternalError(const MilterConfig& config, const std::string& what) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config.h"
+#include "signet/arc.h"
 #include "signet/verdict.h"
 
 namespace signet::milter {
@@ -24,6 +25,14 @@ struct Reply {
 // error → On-DNSError, no key → On-KeyNotFound, anything else failing →
 // On-BadSignature.
 Reply decideVerification(const MilterConfig& config, std::span<const SignatureResult> results);
+
+// The action for verified mail whose ARC chain failed: On-ARCFail
+// (accept when the chain did not fail).
+Reply decideArcChain(const MilterConfig& config, const ArcResult& chain);
+
+// The action when a seal was due and the arriving chain could not be
+// validated for a DNS error: On-DNSError.
+Reply decideArcDnsError(const MilterConfig& config);
 
 // The action when Signet itself failed (exception, resource exhaustion).
 Reply decideInternalError(const MilterConfig& config, const std::string& what);

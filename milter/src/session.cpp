@@ -3,11 +3,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+
 #include "signet/address.h"
 #include "signet/arc.h"
 #include "signet/auth_results.h"
-
-#include <algorithm>
 
 namespace signet::milter {
 namespace {
@@ -46,40 +46,6 @@ HeaderInsert toInsert(std::string_view field) {
   return h;
 }
 
-// The authserv-id of an Authentication-Results value (RFC 8601 section 2.2):
-// the first value after optional CFWS (comments skipped, nested), a token or
-// a quoted string.
-std::string authservIdOf(std::string_view v) {
-  std::size_t i = 0;
-  for (;;) {
-    while (i < v.size() && (v[i] == ' ' || v[i] == '\t' || v[i] == '\r' || v[i] == '\n')) ++i;
-    if (i >= v.size() || v[i] != '(') break;
-    int depth = 0;
-    for (; i < v.size(); ++i) {
-      if (v[i] == '\\') ++i;
-      else if (v[i] == '(') ++depth;
-      else if (v[i] == ')' && --depth == 0) {
-        ++i;
-        break;
-      }
-    }
-  }
-  std::string id;
-  if (i < v.size() && v[i] == '"') {
-    for (++i; i < v.size() && v[i] != '"'; ++i) {
-      if (v[i] == '\\' && i + 1 < v.size()) ++i;
-      id.push_back(v[i]);
-    }
-    return id;
-  }
-  for (; i < v.size(); ++i) {
-    const char c = v[i];
-    if (c == ';' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '(') break;
-    id.push_back(c);
-  }
-  return id;
-}
-
 std::string fromDomainOf(const std::vector<HeaderField>& headers, std::string* address) {
   for (const auto& h : headers) {
     if (!headerNameEquals(h.name(), "From")) continue;
@@ -112,9 +78,12 @@ std::optional<Verdict> statedArc(std::span<const std::string> values, std::vecto
       const std::string lower = toLower(resinfo);
       if (lower.starts_with("arc=")) {
         const std::string word = lower.substr(4, lower.find_first_of(" \t\r\n(;", 4) - 4);
-        if (word == "pass") arc = Verdict::pass;
-        else if (word == "fail") arc = Verdict::fail;
-        else if (word == "none") arc = Verdict::none;
+        if (word == "pass")
+          arc = Verdict::pass;
+        else if (word == "fail")
+          arc = Verdict::fail;
+        else if (word == "none")
+          arc = Verdict::none;
         continue;  // the seal writes its own arc=
       }
       resinfos.push_back(std::move(resinfo));
@@ -130,7 +99,8 @@ void Session::connect(std::string_view client_name, const sockaddr* client_addre
   remote_ip_ = addressText(client_address);
   const auto engine = engines_.get();
   peer_ = client_address ? matches(engine->config->peer_list, client_address, client_name) : false;
-  internal_client_ = client_address ? matches(engine->config->internal_hosts, client_address, client_name) : false;
+  internal_client_ =
+      client_address ? matches(engine->config->internal_hosts, client_address, client_name) : false;
   ignored_external_ =
       client_address ? matches(engine->config->external_ignore, client_address, client_name) : false;
 }
@@ -172,7 +142,8 @@ void Session::header(std::string_view name, std::string_view value) {
   if (results) {
     ++results->seen;
     if (claimsOurAuthservId(value)) {
-      if (results == &results_) ours_.push_back(OurResults{std::string(value), results->seen, !seen_received_});
+      if (results == &results_)
+        ours_.push_back(OurResults{std::string(value), results->seen, !seen_received_});
       results->ours.push_back(results->seen);
     }
   }
@@ -181,7 +152,7 @@ void Session::header(std::string_view name, std::string_view value) {
 }
 
 bool Session::claimsOurAuthservId(std::string_view value) const {
-  return headerNameEquals(authservIdOf(value), engine_->authserv_id);
+  return headerNameEquals(readAuthservId(value).id, engine_->authserv_id);
 }
 
 void Session::chooseMode() {
@@ -197,10 +168,12 @@ void Session::chooseMode() {
   const bool shim_signs = envelope_.qmail_mode == "sign";
   const bool shim_verifies = envelope_.qmail_mode == "verify";
   mode_ = Mode::none;
-  why_ = shim_signs ? "qmail-signet: sign" : shim_verifies ? "qmail-signet: verify"
-       : internal_client_ ? "internal client" : authenticated ? "authenticated client"
-       : listed_mta       ? "MTA " + envelope_.daemon_name
-                          : "external client " + client_name_;
+  why_ = shim_signs         ? "qmail-signet: sign"
+         : shim_verifies    ? "qmail-signet: verify"
+         : internal_client_ ? "internal client"
+         : authenticated    ? "authenticated client"
+         : listed_mta       ? "MTA " + envelope_.daemon_name
+                            : "external client " + client_name_;
   const bool allowed = shim_signs || (!shim_verifies && (internal_client_ || authenticated || listed_mta));
   trusted_ = allowed;
   if (may_sign && allowed) {
@@ -219,8 +192,10 @@ void Session::chooseMode() {
       }
     } else if (!domain.empty()) {
       auto keys = engine_->keys->tryKeysFor(address);
-      if (keys) keys_ = std::move(*keys);
-      else mode_note_ = "signing key unusable: " + keys.error();
+      if (keys)
+        keys_ = std::move(*keys);
+      else
+        mode_note_ = "signing key unusable: " + keys.error();
     }
     if (!keys_.empty()) {
       mode_ = Mode::sign;
@@ -248,8 +223,8 @@ void Session::startSigning() {
     spec.domain = key->domain;
     spec.selector = key->selector;
     spec.key = key->key;
-    spec.algorithm = key->key->type() == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256
-                                                          : config.signature_algorithm;
+    spec.algorithm =
+        key->key->type() == KeyType::ed25519 ? SigningAlgorithm::ed25519_sha256 : config.signature_algorithm;
     if (keyTypeOf(spec.algorithm) != key->key->type()) spec.algorithm = SigningAlgorithm::rsa_sha256;
     spec.canonicalization = config.canonicalization;
     spec.headers = config.sign_headers;
@@ -263,8 +238,9 @@ void Session::startSigning() {
       dk.domain = key->domain;
       dk.selector = key->selector;
       dk.key = key->key;
-      dk.canonicalization = config.domainkeys_canonicalization == "simple" ? DomainKeysCanonicalization::simple
-                                                                           : DomainKeysCanonicalization::nofws;
+      dk.canonicalization = config.domainkeys_canonicalization == "simple"
+                                ? DomainKeysCanonicalization::simple
+                                : DomainKeysCanonicalization::nofws;
       dk_signers_.push_back(std::make_unique<DomainKeysSigner>(std::move(dk)));
     }
   }
@@ -326,41 +302,28 @@ void Session::startArc() {
   arc_.begin(*engine_, facts, headers_);
 }
 
-void Session::finishArc(Outcome& out, std::span<const std::string> own, std::span<const std::string> signatures) {
-  if (!arc_.active() && !arc_.seals()) {
-    const ArcOutcome nothing = arc_.finish({}, {});
-    if (nothing.reply && out.reply.action == Action::accept) out.reply = *nothing.reply;
-    out.log_line += nothing.log;
-    return;
-  }
+ArcOutcome Session::runArc(std::span<const std::string> own, std::span<const std::string> signatures) {
+  if (!arc_.active() && !arc_.seals()) return arc_.finish({}, {});  // only a seal that could not start
   std::vector<std::string> results;
   statedArc(local_results_, results);
   for (const auto& resinfo : own)  // a forward's own dkim=none repeats the reception's
     if (std::find(results.begin(), results.end(), resinfo) == results.end()) results.push_back(resinfo);
-  ArcOutcome arc = arc_.finish(results, signatures);
+  return arc_.finish(results, signatures);
+}
+
+void Session::placeArc(Outcome& out, ArcOutcome arc, bool listed) {
   out.log_line += arc.log;
   if (arc.reply && out.reply.action == Action::accept) out.reply = *arc.reply;
   // The ARC set goes on top of everything this message gets.
   std::vector<HeaderInsert> inserts;
   for (const auto& field : arc.seal) inserts.push_back(toInsert(field));
-  // arc= joins our Authentication-Results field, or makes one.
-  if (arc.resinfo) {
-    bool joined = false;
-    for (auto& insert : out.inserts)
-      if (insert.name == "Authentication-Results" && !joined) {
-        insert.value += ";\n\t" + *arc.resinfo;
-        joined = true;
-      }
-    if (!joined) {
-      const std::string field = renderAuthenticationResultsField(engine_->authserv_id,
-                                                                 std::vector<std::string>{*arc.resinfo}, "\r\n");
-      inserts.push_back(toInsert(field));
-    }
-  }
+  if (arc.resinfo && !listed)
+    inserts.push_back(toInsert(renderAuthenticationResultsField(
+        engine_->authserv_id, std::vector<std::string>{*arc.resinfo}, "\r\n")));
   inserts.insert(inserts.end(), out.inserts.begin(), out.inserts.end());
   out.inserts = std::move(inserts);
   // What this host wrote before us is kept when it is sealed along.
-  if (arc_.seals() && !arc.seal.empty())
+  if (!arc.seal.empty())
     std::erase_if(out.removals, [this](const HeaderRemoval& r) {
       return r.name == "Authentication-Results" &&
              std::find(local_result_indexes_.begin(), local_result_indexes_.end(), r.index) !=
@@ -390,13 +353,15 @@ Outcome Session::endOfMessage(std::string_view queue_id_at_end) {
     out.reply = decideInternalError(*engine_->config, sign_failure_);
     out.log_line = queue_id + ": not signed: " + sign_failure_ + "; On-InternalError " +
                    std::string(toString(out.reply.action));
-  } else if (mode_ == Mode::sign) out = finishSigning(queue_id);
-  else if (mode_ == Mode::verify) out = finishVerifying(queue_id);
+  } else if (mode_ == Mode::sign)
+    out = finishSigning(queue_id);
+  else if (mode_ == Mode::verify)
+    out = finishVerifying(queue_id);
   else {
     out.log_line = std::string(queue_id) + ": not signed or verified" +
                    (mode_note_.empty() ? "" : " (" + mode_note_ + ")") +
                    (engine_->config->log_why ? " (" + why_ + ")" : "");
-    finishArc(out, {}, {});
+    placeArc(out, runArc({}, {}), false);
   }
   abortMessage();
   return out;
@@ -419,8 +384,10 @@ Outcome Session::finishSigning(std::string_view queue_id) {
   std::string dk_skipped;
   for (auto& dk : dk_signers_) {
     auto field = dk->finish("\r\n");
-    if (field) dk_fields.push_back(std::move(*field));
-    else dk_skipped += "; no DomainKey-Signature: " + field.error().message;
+    if (field)
+      dk_fields.push_back(std::move(*field));
+    else
+      dk_skipped += "; no DomainKey-Signature: " + field.error().message;
   }
   out.log_line = std::string(queue_id) + ": signed";
   if (engine_->config->log_why) out.log_line += " (" + why_ + ")";
@@ -433,7 +400,7 @@ Outcome Session::finishSigning(std::string_view queue_id) {
   out.log_line += dk_skipped;
   std::vector<std::string> added = *fields;
   added.insert(added.end(), dk_fields.begin(), dk_fields.end());
-  finishArc(out, {}, added);
+  placeArc(out, runArc({}, added), false);
   return out;
 }
 
@@ -449,7 +416,16 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
     out.reply = *strict;
   else
     out.reply = decideVerification(config, results);
-  const HeaderInsert results_field = toInsert(renderAuthenticationResults(engine_->authserv_id, results, "\r\n"));
+  // One Authentication-Results field: each signature's result (dkim=none
+  // without any), then the chain's arc= when there is one.
+  std::vector<std::string> resinfos;
+  for (const auto& r : results) resinfos.push_back(renderResinfo(r));
+  if (resinfos.empty()) resinfos.emplace_back("dkim=none");
+  ArcOutcome arc = runArc(resinfos, {});
+  std::vector<std::string> listed = resinfos;
+  if (arc.resinfo) listed.push_back(*arc.resinfo);
+  const HeaderInsert results_field =
+      toInsert(renderAuthenticationResultsField(engine_->authserv_id, listed, "\r\n"));
   out.inserts.push_back(results_field);
   // s/qmail's annotation: the same results under its X- name.
   if (config.x_authentication_results)
@@ -471,21 +447,19 @@ Outcome Session::finishVerifying(std::string_view queue_id) {
   out.log_line = std::string(queue_id) + ": verified";
   if (config.log_why) out.log_line += " (" + why_ + ")";
   if (results.empty()) out.log_line += " no signature";
-  for (const auto& r : results) out.log_line += "; " + renderResinfo(r);
+  for (std::size_t i = 0; i < results.size(); ++i) out.log_line += "; " + resinfos[i];
   const std::size_t ignored = verifier_->signaturesIgnored() + dk_verifier_->signaturesIgnored();
   if (ignored > 0) out.log_line += "; " + std::to_string(ignored) + " more signature(s) not checked";
   if (!mode_note_.empty()) out.log_line += " (" + mode_note_ + ")";
   if (!letters_note.empty()) out.log_line += "; " + letters_note;
-  std::vector<std::string> own;
-  for (const auto& r : results) own.push_back(renderResinfo(r));
-  if (own.empty()) own.emplace_back("dkim=none");
-  finishArc(out, own, {});
+  placeArc(out, std::move(arc), true);
   out.log_line += "; action " + std::string(toString(out.reply.action)) + " (" + out.reply.why + ")";
   return out;
 }
 
 std::optional<Reply> Session::letterPolicy(std::span<const SignatureResult> dkim,
-                                           std::span<const DomainKeysResult> domainkeys, std::string& note) const {
+                                           std::span<const DomainKeysResult> domainkeys,
+                                           std::string& note) const {
   std::string letters = envelope_.dkverify.empty() ? engine_->config->dkverify : envelope_.dkverify;
   if (letters.empty()) return std::nullopt;
   auto policy = DkVerifyPolicy::parse(letters);
@@ -503,7 +477,7 @@ std::optional<Reply> Session::letterPolicy(std::span<const SignatureResult> dkim
   for (const auto& r : domainkeys) statuses.push_back(policyStatus(r));
   const DkVerifyDecision decision = policy->decide(statuses);
   note += "DKVERIFY " + letters + ": " + std::string(1, letterOf(decision.status)) + " " +
-         std::string(toString(decision.status));
+          std::string(toString(decision.status));
   if (decision.action == DkVerifyAction::accept) return std::nullopt;
   Reply reply;
   const bool permanent = decision.action == DkVerifyAction::reject_permanent;
@@ -512,8 +486,9 @@ std::optional<Reply> Session::letterPolicy(std::span<const SignatureResult> dkim
   reply.xcode = permanent ? "5.7.1" : "4.7.5";
   reply.text = "DomainKeys/DKIM status " + std::string(domainKeyStatusText(decision.status)) + " (" +
                std::string(toString(decision.status)) + ")";
-  reply.why = "DKVERIFY letter " + std::string(1, permanent ? letterOf(decision.status)
-                                                            : static_cast<char>(letterOf(decision.status) + 32));
+  reply.why =
+      "DKVERIFY letter " + std::string(1, permanent ? letterOf(decision.status)
+                                                    : static_cast<char>(letterOf(decision.status) + 32));
   return reply;
 }
 

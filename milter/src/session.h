@@ -86,9 +86,15 @@ class Session {
                                     std::span<const DomainKeysResult> domainkeys, std::string& note) const;
   bool claimsOurAuthservId(std::string_view value) const;
   void startArc();
-  // Adds the ARC step's arc= result, seal and policy to `out`; `own` are our
-  // DKIM resinfos, `signatures` the fields the DKIM step added.
-  void finishArc(Outcome& out, std::span<const std::string> own, std::span<const std::string> signatures);
+  // The ARC step's end. The seal's results are those of milters before us
+  // on this host and `own`, our DKIM resinfos; `signatures` are the fields
+  // the DKIM step added, which the seal covers.
+  ArcOutcome runArc(std::span<const std::string> own, std::span<const std::string> signatures);
+  // Adds it to `out`: the seal on top of everything, arc= in an
+  // Authentication-Results field of its own unless the caller `listed` it in
+  // ours, the reply when it decides, its log words, and the results of this
+  // host kept when they are sealed along.
+  void placeArc(Outcome& out, ArcOutcome arc, bool listed);
 
   const EngineHolder& engines_;
   std::shared_ptr<const Engine> engine_;

@@ -60,6 +60,17 @@ struct ArcAuthenticationResults {
 std::expected<ArcAuthenticationResults, ParseError> parseArcAuthenticationResults(
     std::string_view header_value);
 
+// The authserv-id at the start of an Authentication-Results value (RFC 8601
+// section 2.2): after CFWS, a token, or a quoted string with its quoted
+// pairs undone. `rest` is what follows it in `value`. An unterminated quoted
+// string gives what it holds, with `terminated` false.
+struct AuthservId {
+  std::string id;
+  std::string_view rest;
+  bool terminated = true;
+};
+AuthservId readAuthservId(std::string_view value);
+
 // The value of an Authentication-Results field (RFC 8601 section 2.2), as
 // far as a sealer needs it: the authserv-id and the resinfos, each as
 // written ("none" dropped), unfolded only where they were split.

@@ -158,23 +158,33 @@ std::expected<ArcAuthenticationResults, ParseError> parseArcAuthenticationResult
   return aar;
 }
 
-std::expected<AuthenticationResultsValue, ParseError> parseAuthenticationResultsValue(
-    std::string_view value) {
-  std::string_view rest = skipCfws(value);
-  AuthenticationResultsValue out;
+AuthservId readAuthservId(std::string_view value) {
+  const std::string_view rest = skipCfws(value);
+  AuthservId out;
   std::size_t end = 0;
   if (!rest.empty() && rest.front() == '"') {
-    for (end = 1; end < rest.size() && rest[end] != '"'; ++end)
-      if (rest[end] == '\\') ++end;
-    if (end >= rest.size()) return parseError("Authentication-Results", "unterminated authserv-id");
-    out.authserv_id = std::string(rest.substr(1, end - 1));
-    ++end;
+    for (end = 1; end < rest.size() && rest[end] != '"'; ++end) {
+      if (rest[end] == '\\' && end + 1 < rest.size()) ++end;
+      out.id.push_back(rest[end]);
+    }
+    out.terminated = end < rest.size();
+    if (out.terminated) ++end;
   } else {
     while (end < rest.size() && rest[end] != ';' && rest[end] != '(' && !isWsp(rest[end])) ++end;
-    out.authserv_id = std::string(rest.substr(0, end));
+    out.id = std::string(rest.substr(0, end));
   }
+  out.rest = rest.substr(std::min(end, rest.size()));
+  return out;
+}
+
+std::expected<AuthenticationResultsValue, ParseError> parseAuthenticationResultsValue(
+    std::string_view value) {
+  AuthservId id = readAuthservId(value);
+  if (!id.terminated) return parseError("Authentication-Results", "unterminated authserv-id");
+  AuthenticationResultsValue out;
+  out.authserv_id = std::move(id.id);
   if (out.authserv_id.empty()) return parseError("Authentication-Results", "no authserv-id");
-  rest = skipCfws(rest.substr(end));
+  std::string_view rest = skipCfws(id.rest);
   // An authres-version may follow the authserv-id (RFC 8601 section 2.2).
   while (!rest.empty() && rest.front() >= '0' && rest.front() <= '9') rest.remove_prefix(1);
   rest = skipCfws(rest);

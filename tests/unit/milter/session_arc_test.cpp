@@ -139,6 +139,16 @@ TEST_F(SessionArcTest, SealsWhatItVerifiesAndTheSetValidates) {
   EXPECT_EQ(r.domain, "forwarder.example");
 }
 
+TEST_F(SessionArcTest, ArcResultIsOneMoreResinfoOfTheFieldAndOfItsXCopy) {
+  buildSealing("XAuthenticationResults yes\n");
+  const Outcome o = run(arriving(), kBody);
+  std::string x;
+  for (const auto& i : o.inserts)
+    if (i.name == "X-Authentication-Results") x = i.value;
+  EXPECT_EQ(insertedResults(o), " mx.test;\n\tdkim=none;\n\tarc=none smtp.remote-ip=192.0.2.1");
+  EXPECT_EQ(x, insertedResults(o)) << "s/qmail's copy has the same value";
+}
+
 TEST_F(SessionArcTest, SecondHopValidatesAndSealsWithCvPass) {
   buildSealing();
   const std::string first = delivered(run(arriving(), kBody), arriving(), kBody);
