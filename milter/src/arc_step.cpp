@@ -120,8 +120,10 @@ ArcOutcome ArcStep::finish(std::span<const std::string> results, std::span<const
   }
   ArcResult chain = validator_->finish();
   // An internal host's own arc= result stands (openarc.conf(5) InternalHosts),
-  // and anyone's with PermitAuthenticationOverrides.
-  if (facts_.stated_arc && (facts_.internal || config.permit_authentication_overrides) && !chain.terminated) {
+  // and anyone's with PermitAuthenticationOverrides; but only over a chain
+  // that exists: without ARC sets the new one is instance 1, cv=none.
+  if (facts_.stated_arc && (facts_.internal || config.permit_authentication_overrides) && !chain.terminated &&
+      chain.instances > 0) {
     chain.verdict = *facts_.stated_arc;
     if (chain.verdict == Verdict::pass) chain.reason.clear();
   }

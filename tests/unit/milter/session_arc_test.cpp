@@ -192,6 +192,19 @@ TEST_F(SessionArcTest, EarlierMiltersResultsAreSealedAlongAndKept) {
   EXPECT_EQ(validate(delivered(o, headers, kBody)).verdict, Verdict::pass);
 }
 
+TEST_F(SessionArcTest, AStatedArcPassCannotMakeAChainOutOfNone) {
+  // An internal host's arc= stands for cv=, but a message with no ARC set
+  // starts a chain with cv=none whatever it says (RFC 8617 section 5.1).
+  buildSealing("InternalHosts 192.0.2.0/24\n");
+  Fields headers = arriving();
+  headers.insert(headers.begin(), {"Authentication-Results", " mx.test; arc=pass"});
+  const Outcome o = run(headers, kBody);
+  ASSERT_FALSE(o.inserts.empty());
+  EXPECT_NE(o.inserts[0].value.find("cv=none"), std::string::npos) << o.inserts[0].value;
+  const ArcResult r = validate(delivered(o, headers, kBody));
+  EXPECT_EQ(r.verdict, Verdict::pass) << r.reason;
+}
+
 TEST_F(SessionArcTest, OutboundSealsSignedMailWithTheDkimKeyOverItsSignature) {
   const std::string dkim_key = dir_.write("s1.private", *testKeys().rsa->toPem());
   build("Mode sv\nDomain example.com\nSelector rsa\nKeyFile " + dkim_key +
